@@ -1,0 +1,44 @@
+# The two commands of the README: `make book` and `make test`.
+# Both create .venv if it is missing and install requirements.txt and the package.
+
+VENV    ?= .venv
+PYTHON  := $(VENV)/bin/python
+JB      := $(VENV)/bin/jupyter-book
+STAMP   := $(VENV)/.installed
+BASEPY  := $(shell command -v python3.11 2>/dev/null || command -v python3)
+
+.PHONY: all setup book test test-unit book-fast student clean help
+
+help:
+	@echo "make book     build the book, every page executed at full size, into _build/html"
+	@echo "make test     unit tests, doctests, every page executed in fast mode, fast book build"
+	@echo "make student  student edition (no solutions, no outputs) into _build/student"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PYTHON) || $(BASEPY) -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	$(PYTHON) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+book: setup
+	LATENTLAB_FAST=0 $(JB) build . --all -W -n --keep-going
+	$(PYTHON) -m latentlab.book_tools check-html _build/html
+	@echo "Book built: open $(CURDIR)/_build/html/index.html"
+
+test-unit: setup
+	LATENTLAB_FAST=1 MPLBACKEND=Agg $(PYTHON) -m pytest
+
+book-fast: setup
+	LATENTLAB_FAST=1 MPLBACKEND=Agg $(JB) build . --all -W -n --keep-going
+	$(PYTHON) -m latentlab.book_tools check-html _build/html
+
+test: test-unit book-fast
+
+student: setup
+	$(PYTHON) -m latentlab.book_tools student --out _build/student
+
+clean:
+	rm -rf _build .pytest_cache

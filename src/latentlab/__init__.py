@@ -1,0 +1,9 @@
+"""latentlab: latent-variable models for biomedical data, taught by executable chapters.
+
+Each chapter of the book imports one or two modules of this package; every
+computation a page shows is a tested function here.
+"""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

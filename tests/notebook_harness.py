@@ -1,0 +1,41 @@
+"""Execute book pages once per test session and read back their glued values.
+
+A chapter's tests assert the numbers its prose quotes::
+
+    from notebook_harness import executed_glue
+    assert executed_glue("02-hot-start")["speedup"] > 2
+
+The first call executes the page (fast mode, papermill, working directory
+``book/``); later calls in the same session reuse the executed notebook.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from latentlab.book_tools import ROOT, execute_page, glued_values, toc_pages
+
+TIMES_FILE = ROOT / "_build" / "notebook-times.json"
+#: Per-cell timeout in fast mode (seconds); a whole fast page should take < 20 s.
+CELL_TIMEOUT = 180
+
+
+def resolve_page(name: str) -> str:
+    """Map a short name ("intro", "02-hot-start") to its toc path ("book/intro")."""
+    for page in toc_pages():
+        if page == name or Path(page).name == name:
+            return page
+    raise KeyError(f"page {name!r} is not listed in _toc.yml")
+
+
+@lru_cache(maxsize=None)
+def executed_notebook(name: str):
+    """Execute a page in fast mode (once per session) and return the notebook."""
+    return execute_page(resolve_page(name), fast=True, cell_timeout=CELL_TIMEOUT, times_file=TIMES_FILE)
+
+
+def executed_glue(name: str) -> dict[str, Any]:
+    """Return every value the page glued, after executing it in fast mode."""
+    return glued_values(executed_notebook(name))
