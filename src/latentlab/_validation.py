@@ -219,7 +219,7 @@ def check_probabilities(
     ValueError: p must lie in [0, 1], got values from 0.2 to 1.5
     """
     array = check_array(value, name, dtype=float)
-    low, high = float(np.min(array, initial=0.5)), float(np.max(array, initial=0.5))
+    low, high = (float(np.min(array)), float(np.max(array))) if array.size else (0.0, 0.0)
     if open_interval:
         if np.any(array <= 0) or np.any(array >= 1):
             raise ValueError(f"{name} must lie in (0, 1), got values from {low:g} to {high:g}")

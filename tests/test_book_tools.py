@@ -1,0 +1,140 @@
+"""The book machinery: toc parsing, glue collection, student edition, broken cells fail."""
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import papermill
+import pytest
+
+from latentlab import book_tools
+from latentlab.book_tools import ROOT, strip_solutions, toc_pages, write_student_edition
+from notebook_harness import executed_glue
+
+PAGE_HEADER = """---
+jupytext:
+  text_representation: {extension: .md, format_name: myst, format_version: 0.13}
+kernelspec: {display_name: Python 3 (ipykernel), language: python, name: python3}
+---
+"""
+
+
+def _write_book(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "page.md").write_text(PAGE_HEADER + body)
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
+    return tmp_path
+
+
+def test_toc_starts_at_intro_and_lists_existing_pages():
+    pages = toc_pages()
+    assert pages[0] == "book/intro"
+    assert all((ROOT / f"{p}.md").exists() for p in pages)
+
+
+def test_intro_glues_the_sigmoid_slope():
+    values = executed_glue("intro")
+    assert values["max_slope"] == pytest.approx(0.25, abs=1e-4)
+    assert values["argmax_slope"] == pytest.approx(0.0, abs=0.05)
+
+
+def test_a_broken_cell_fails_execution(tmp_path):
+    root = _write_book(tmp_path, """
+```{code-cell} ipython3
+:tags: [parameters]
+import os
+fast = os.environ.get("LATENTLAB_FAST", "0") == "1"
+```
+
+```{code-cell} ipython3
+raise RuntimeError("deliberately broken cell")
+```
+""")
+    with pytest.raises(papermill.PapermillExecutionError, match="deliberately broken cell"):
+        book_tools.execute_page("book/page", root=root, output_dir=tmp_path / "out")
+
+
+def test_execute_page_injects_fast_and_records_time(tmp_path):
+    root = _write_book(tmp_path, """
+```{code-cell} ipython3
+:tags: [parameters]
+import os
+fast = os.environ.get("LATENTLAB_FAST", "0") == "1"
+```
+
+```{code-cell} ipython3
+from myst_nb import glue
+glue("fast_seen", fast, display=False)
+glue("cwd_name", os.path.basename(os.getcwd()), display=False)
+```
+""")
+    times = tmp_path / "times.json"
+    executed = book_tools.execute_page("book/page", root=root, fast=True,
+                                       output_dir=tmp_path / "out", times_file=times)
+    values = book_tools.glued_values(executed)
+    assert values == {"fast_seen": True, "cwd_name": "book"}
+    assert "book/page" in times.read_text()
+
+
+def _solution_texts(notebook) -> list[str]:
+    """Every non-empty line of every cell tagged 'solution' in the source page."""
+    lines = []
+    for cell in notebook.cells:
+        if "solution" in cell.metadata.get("tags", []):
+            lines += [l.strip() for l in cell.source.splitlines() if len(l.strip()) > 12]
+    return lines
+
+
+def test_student_edition_has_no_solution_text(tmp_path):
+    written = write_student_edition(tmp_path)
+    assert written, "no student notebooks were written"
+    for path in written:
+        page = next(p for p in toc_pages() if Path(p).name == path.stem)
+        source = jupytext.read(ROOT / f"{page}.md")
+        student = nbformat.read(path, as_version=4)
+        text = "\n".join(cell.source for cell in student.cells)
+        for line in _solution_texts(source):
+            assert line not in text, f"{path.name} still contains solution text: {line!r}"
+        assert "solution-start" not in text and "{solution}" not in text
+        assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
+
+
+def test_student_edition_keeps_the_exercise():
+    student = strip_solutions(jupytext.read(ROOT / "book" / "intro.md"))
+    text = "\n".join(cell.source for cell in student.cells)
+    assert "{exercise}" in text
+    assert "finite_difference" not in text
+
+
+def test_student_notebook_runs_up_to_the_first_exercise(tmp_path):
+    student = strip_solutions(jupytext.read(ROOT / "book" / "intro.md"))
+    first_exercise = next(i for i, c in enumerate(student.cells) if "{exercise}" in c.source)
+    student.cells = student.cells[:first_exercise]
+    papermill.execute_notebook(student, str(tmp_path / "student.ipynb"), parameters={"fast": True},
+                               cwd=str(ROOT / "book"), kernel_name="python3", progress_bar=False)
+
+
+def test_strip_solutions_drops_untagged_cells_between_markers():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("```{exercise}\n:label: e\nDo it.\n```"),
+        nbformat.v4.new_markdown_cell("```{solution-start} e\n:class: dropdown\n```"),
+        nbformat.v4.new_code_cell("secret_answer = 42"),
+        nbformat.v4.new_markdown_cell("The answer is 42.\n```{solution-end}\n```\nAfter."),
+        nbformat.v4.new_markdown_cell("```{solution} e\n:class: dropdown\nHidden.\n```\nVisible."),
+    ])
+    sources = [c.source for c in strip_solutions(nb).cells]
+    assert sources == ["```{exercise}\n:label: e\nDo it.\n```", "After.", "Visible."]
+
+
+def test_check_html_reports_missing_build(tmp_path):
+    problems = book_tools.check_html(tmp_path)
+    assert any("index.html" in p for p in problems)
+    assert any("MathJax" in p for p in problems)
+
+
+def test_check_html_flags_cdn_mathjax(tmp_path):
+    (tmp_path / "_static" / "mathjax").mkdir(parents=True)
+    (tmp_path / "_static" / "mathjax" / "tex-chtml.js").write_text("")
+    (tmp_path / "index.html").write_text(
+        '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js"></script>')
+    assert book_tools.check_html(tmp_path) == ["index.html loads MathJax from the network"]
