@@ -1,0 +1,55 @@
+"""Hot start for the disease-signature model (chapter 2).
+
+One module per idea:
+
+* :mod:`~latentlab.hotstart.checkpoints`: save/load checkpoints (npz or torch) with a
+  content hash and shape checks; pool batch checkpoints into a master.
+* :mod:`~latentlab.hotstart.predict`: the λ-only fit with frozen φ, γ, κ (hot or cold start).
+* :mod:`~latentlab.hotstart.risk`: one risk window for predictions and outcomes; yearly,
+  static and dynamic k-year group risks.
+* :mod:`~latentlab.hotstart.metrics`: AUC with a bootstrap interval, binned calibration.
+* :mod:`~latentlab.hotstart.transfer`: re-anchoring signatures on another cohort's
+  prevalence (our extension) and modified-Jaccard signature matching.
+"""
+
+from latentlab.hotstart.checkpoints import Checkpoint, load_checkpoint, pool_checkpoints, save_checkpoint
+from latentlab.hotstart.metrics import AucResult, CalibrationResult, auc_with_ci, binned_calibration
+from latentlab.hotstart.risk import (
+    RiskWindow,
+    WindowOutcome,
+    disease_group,
+    dynamic_risk,
+    static_risk,
+    window_outcomes,
+    yearly_group_risk,
+)
+from latentlab.hotstart.transfer import (
+    JaccardResult,
+    anchor_offsets,
+    modified_jaccard,
+    reanchor,
+    signature_disease_sets,
+)
+
+__all__ = [
+    "Checkpoint",
+    "save_checkpoint",
+    "load_checkpoint",
+    "pool_checkpoints",
+    "AucResult",
+    "CalibrationResult",
+    "auc_with_ci",
+    "binned_calibration",
+    "RiskWindow",
+    "WindowOutcome",
+    "disease_group",
+    "yearly_group_risk",
+    "static_risk",
+    "dynamic_risk",
+    "window_outcomes",
+    "JaccardResult",
+    "anchor_offsets",
+    "reanchor",
+    "modified_jaccard",
+    "signature_disease_sets",
+]

@@ -1,0 +1,345 @@
+"""Checkpoints of a fitted signature model, and pooling batch checkpoints into a master.
+
+A :class:`Checkpoint` holds what a later λ-only fit needs: the signature logits
+φ, the association ψ, the genetic effects γ, the scalar κ, the prevalence logit
+μ, the λ reference trajectories r_k(t), the signature labels and the covariate
+standardisation used in training (so that new G is standardised the same way,
+never re-standardised). Optional per-person λ can ride along.
+
+Files are ``.npz`` (NumPy, no pickle) or ``.pt`` (torch, ``weights_only``). Each
+file stores the package version and a SHA-256 content hash over every array and
+every metadata field; loading recomputes the hash, so a corrupted or tampered
+file is refused, and checks the shapes against the data. Writes are atomic: the
+file is written to a temporary name in the same folder and moved into place
+with :func:`os.replace`, so a crash never leaves a half-written checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from latentlab import __version__
+from latentlab._validation import check_array, check_integer
+
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "pool_checkpoints"]
+
+_ARRAYS = ("phi", "psi", "gamma", "prevalence_logit", "reference_logit",
+           "covariate_mean", "covariate_scale")
+
+
+@dataclass(frozen=True, eq=False)
+class Checkpoint:
+    """Parameters of a fitted signature model, with the metadata needed to reuse them.
+
+    Attributes
+    ----------
+    phi : ndarray of shape (K+1, D, T)
+        Signature logits (healthy signature last).
+    psi : ndarray of shape (K+1, D)
+    gamma : ndarray of shape (P, K+1)
+        Genetic effects on λ (healthy column zero), in units of standardised G.
+    kappa : float
+    prevalence_logit : ndarray of shape (D, T)
+        μ, the training cohort's smoothed at-risk prevalence logit.
+    reference_logit : ndarray of shape (K+1, T)
+        r_k(t), the λ prior mean before genetics (healthy row constant).
+    covariate_mean, covariate_scale : ndarray of shape (P,)
+        Training standardisation: G_std = (G − mean) / scale.
+    signature_labels : tuple of str, length K+1
+    lam : ndarray of shape (N, K+1, T), optional
+        Fitted per-person λ (batch checkpoints only).
+    metadata : dict
+        JSON-serialisable extras (e.g. which batches were pooled).
+    version : str
+        Package version that wrote the checkpoint.
+    """
+
+    phi: np.ndarray
+    psi: np.ndarray
+    gamma: np.ndarray
+    kappa: float
+    prevalence_logit: np.ndarray
+    reference_logit: np.ndarray
+    covariate_mean: np.ndarray
+    covariate_scale: np.ndarray
+    signature_labels: tuple[str, ...]
+    lam: np.ndarray | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    version: str = __version__
+
+    def __post_init__(self) -> None:
+        phi = check_array(self.phi, "phi", ndim=3)
+        n_sig, n_dis, n_times = phi.shape
+        object.__setattr__(self, "phi", phi)
+        expected = {
+            "psi": (n_sig, n_dis),
+            "gamma": (None, n_sig),
+            "prevalence_logit": (n_dis, n_times),
+            "reference_logit": (n_sig, n_times),
+        }
+        for name, shape in expected.items():
+            object.__setattr__(self, name, check_array(getattr(self, name), name, shape=shape))
+        n_cov = self.gamma.shape[0]
+        for name in ("covariate_mean", "covariate_scale"):
+            object.__setattr__(self, name, check_array(getattr(self, name), name, shape=(n_cov,)))
+        if np.any(self.covariate_scale <= 0):
+            raise ValueError("covariate_scale must be > 0 for every covariate")
+        kappa = float(self.kappa)
+        if not np.isfinite(kappa) or kappa <= 0:
+            raise ValueError(f"kappa must be a finite positive number, got {self.kappa}")
+        object.__setattr__(self, "kappa", kappa)
+        labels = tuple(str(label) for label in self.signature_labels)
+        if len(labels) != n_sig:
+            raise ValueError(
+                f"signature_labels must have one label per signature ({n_sig}), got {len(labels)}"
+            )
+        object.__setattr__(self, "signature_labels", labels)
+        if self.lam is not None:
+            lam = check_array(self.lam, "lam", shape=(None, n_sig, n_times))
+            object.__setattr__(self, "lam", lam)
+        json.dumps(self.metadata)  # must be JSON-serialisable
+        object.__setattr__(self, "metadata", dict(self.metadata))
+
+    @property
+    def shape(self) -> dict[str, int]:
+        """The model dimensions: signatures (K+1), diseases D, times T, covariates P."""
+        n_sig, n_dis, n_times = self.phi.shape
+        return {"n_signatures": n_sig, "n_diseases": n_dis, "n_times": n_times,
+                "n_covariates": self.gamma.shape[0]}
+
+    def content_hash(self) -> str:
+        """SHA-256 over every array (dtype, shape, bytes) and every metadata field."""
+        digest = hashlib.sha256()
+        for name, array in sorted(self._arrays().items()):
+            array = np.ascontiguousarray(array, dtype=np.float64)
+            digest.update(f"{name}|{array.shape}|".encode())
+            digest.update(array.tobytes())
+        digest.update(json.dumps(self._meta(), sort_keys=True).encode())
+        return digest.hexdigest()
+
+    def standardise(self, covariates) -> np.ndarray:
+        """Standardise new covariates with the TRAINING mean and scale (never re-fitted)."""
+        G = check_array(covariates, "covariates", ndim=2)
+        if G.shape[1] != self.gamma.shape[0]:
+            raise ValueError(
+                f"covariates must have {self.gamma.shape[0]} columns (as in training), got {G.shape[1]}"
+            )
+        return (G - self.covariate_mean) / self.covariate_scale
+
+    def check_compatible(self, *, n_diseases: int | None = None, n_times: int | None = None,
+                         n_covariates: int | None = None, n_signatures: int | None = None) -> None:
+        """Raise ``ValueError`` naming every dimension that differs from the data's."""
+        wanted = {"n_diseases": n_diseases, "n_times": n_times,
+                  "n_covariates": n_covariates, "n_signatures": n_signatures}
+        have = self.shape
+        bad = [f"{k}: checkpoint has {have[k]}, data has {v}" for k, v in wanted.items()
+               if v is not None and have[k] != v]
+        if bad:
+            raise ValueError("checkpoint does not match the data (" + "; ".join(bad) + ")")
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays["kappa"] = np.array(self.kappa)
+        if self.lam is not None:
+            arrays["lam"] = self.lam
+        return arrays
+
+    def _meta(self) -> dict[str, Any]:
+        return {"signature_labels": list(self.signature_labels), "metadata": self.metadata,
+                "version": self.version}
+
+    def replace(self, **changes) -> "Checkpoint":
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+
+def _format_for(path: Path, fmt: str | None) -> str:
+    if fmt is None:
+        fmt = {".npz": "npz", ".pt": "torch", ".pth": "torch"}.get(path.suffix)
+        if fmt is None:
+            raise ValueError(f"path must end in .npz, .pt or .pth (or pass fmt), got {path.name!r}")
+    if fmt not in ("npz", "torch"):
+        raise ValueError(f"fmt must be 'npz' or 'torch', got {fmt!r}")
+    return fmt
+
+
+def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike, *, fmt: str | None = None) -> str:
+    """Write a checkpoint atomically (temporary file + ``os.replace``); return its content hash.
+
+    Parameters
+    ----------
+    checkpoint : Checkpoint
+    path : path ending in ``.npz`` (NumPy) or ``.pt``/``.pth`` (torch)
+    fmt : {"npz", "torch"}, optional
+        Overrides the suffix.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from latentlab.hotstart import Checkpoint, save_checkpoint, load_checkpoint
+    >>> ckpt = Checkpoint(phi=np.zeros((2, 3, 4)), psi=np.zeros((2, 3)), gamma=np.zeros((1, 2)),
+    ...     kappa=1.0, prevalence_logit=np.zeros((3, 4)), reference_logit=np.zeros((2, 4)),
+    ...     covariate_mean=np.zeros(1), covariate_scale=np.ones(1), signature_labels=("s0", "healthy"))
+    >>> path = os.path.join(tempfile.mkdtemp(), "master.npz")
+    >>> digest = save_checkpoint(ckpt, path)
+    >>> load_checkpoint(path, n_diseases=3, n_times=4).content_hash() == digest
+    True
+    """
+    if not isinstance(checkpoint, Checkpoint):
+        raise TypeError(f"checkpoint must be a Checkpoint, got {type(checkpoint).__name__}")
+    path = Path(path)
+    fmt = _format_for(path, fmt)
+    digest = checkpoint.content_hash()
+    header = json.dumps({**checkpoint._meta(), "content_hash": digest, "format": "latentlab-checkpoint-1"})
+    arrays = checkpoint._arrays()
+    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            if fmt == "npz":
+                np.savez(stream, __header__=np.array(header), **arrays)
+            else:
+                import torch
+
+                payload = {"header": header, "arrays": {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}}
+                torch.save(payload, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.remove(tmp_name)
+        raise
+    return digest
+
+
+def _read(path: Path, fmt: str) -> tuple[dict, dict[str, np.ndarray]]:
+    if fmt == "npz":
+        with np.load(path, allow_pickle=False) as archive:
+            header = json.loads(str(archive["__header__"]))
+            arrays = {k: np.array(archive[k]) for k in archive.files if k != "__header__"}
+    else:
+        import torch
+
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        header = json.loads(payload["header"])
+        arrays = {k: v.numpy() for k, v in payload["arrays"].items()}
+    return header, arrays
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    *,
+    fmt: str | None = None,
+    n_diseases: int | None = None,
+    n_times: int | None = None,
+    n_covariates: int | None = None,
+    n_signatures: int | None = None,
+) -> Checkpoint:
+    """Read a checkpoint, verify its content hash and check its shapes against the data.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is unreadable, its content hash does not match (corrupted or
+        edited), or a given dimension (D, T, P, K+1) differs from the checkpoint's.
+    """
+    path = Path(path)
+    fmt = _format_for(path, fmt)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
+    try:
+        header, arrays = _read(path, fmt)
+        stored_hash = header["content_hash"]
+        checkpoint = Checkpoint(
+            **{name: arrays[name] for name in _ARRAYS},
+            kappa=float(arrays["kappa"]),
+            lam=arrays.get("lam"),
+            signature_labels=tuple(header["signature_labels"]),
+            metadata=header["metadata"],
+            version=header["version"],
+        )
+    except Exception as exc:  # a truncated zip, bad JSON, missing keys, wrong shapes ...
+        raise ValueError(f"checkpoint file {str(path)!r} is unreadable or corrupted: {exc}") from exc
+    if checkpoint.content_hash() != stored_hash:
+        raise ValueError(
+            f"checkpoint file {str(path)!r} failed its content-hash check (corrupted or edited); "
+            "re-create it with save_checkpoint"
+        )
+    checkpoint.check_compatible(n_diseases=n_diseases, n_times=n_times,
+                                n_covariates=n_covariates, n_signatures=n_signatures)
+    return checkpoint
+
+
+def pool_checkpoints(checkpoints: Sequence[Checkpoint], *, leave_out: int | None = None) -> Checkpoint:
+    """Pool batch checkpoints into a master: mean φ logits, mean γ, mean κ.
+
+    ψ, μ and r are averaged as well (identical across batches when, as in the
+    reference, clustering and prevalence are computed once for all batches; in
+    prediction ψ only enters a constant term). Per-person λ is dropped.
+
+    Parameters
+    ----------
+    checkpoints : sequence of Checkpoint
+        Batch checkpoints with the same shapes, signature labels and covariate
+        standardisation (pooling is meaningless otherwise).
+    leave_out : int, optional
+        Index of a batch to exclude (leave-one-batch-out master for that batch).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.hotstart import Checkpoint, pool_checkpoints
+    >>> def ckpt(value):
+    ...     return Checkpoint(phi=np.full((2, 1, 1), value), psi=np.zeros((2, 1)),
+    ...         gamma=np.zeros((1, 2)), kappa=value, prevalence_logit=np.zeros((1, 1)),
+    ...         reference_logit=np.zeros((2, 1)), covariate_mean=np.zeros(1),
+    ...         covariate_scale=np.ones(1), signature_labels=("s0", "healthy"))
+    >>> master = pool_checkpoints([ckpt(1.0), ckpt(2.0), ckpt(4.0)], leave_out=2)
+    >>> master.kappa, float(master.phi[0, 0, 0]), master.metadata["pooled_batches"]
+    (1.5, 1.5, [0, 1])
+    """
+    checkpoints = list(checkpoints)
+    if not checkpoints or not all(isinstance(c, Checkpoint) for c in checkpoints):
+        raise TypeError("checkpoints must be a non-empty sequence of Checkpoint objects")
+    keep = list(range(len(checkpoints)))
+    if leave_out is not None:
+        leave_out = check_integer(leave_out, "leave_out", minimum=0, maximum=len(checkpoints) - 1)
+        keep.remove(leave_out)
+        if not keep:
+            raise ValueError("leave_out removes the only checkpoint; pass at least two")
+    chosen = [checkpoints[i] for i in keep]
+    first = chosen[0]
+    for i, other in zip(keep[1:], chosen[1:]):
+        if other.shape != first.shape:
+            raise ValueError(f"checkpoint {i} has shape {other.shape}, checkpoint {keep[0]} has {first.shape}")
+        if other.signature_labels != first.signature_labels:
+            raise ValueError(f"checkpoint {i} has different signature labels; pool only batches "
+                             "initialised from the same shared clustering")
+        if not (np.allclose(other.covariate_mean, first.covariate_mean)
+                and np.allclose(other.covariate_scale, first.covariate_scale)):
+            raise ValueError(f"checkpoint {i} used a different covariate standardisation; "
+                             "standardise G once for all batches before fitting them")
+
+    def mean(name):
+        # x0 + mean(x_i − x0): exact (bit-identical) when every batch holds the same values
+        base = np.asarray(getattr(first, name), dtype=np.float64)
+        return base + np.mean([np.asarray(getattr(c, name)) - base for c in chosen], axis=0)
+
+    return Checkpoint(
+        phi=mean("phi"), psi=mean("psi"), gamma=mean("gamma"), kappa=float(mean("kappa")),
+        prevalence_logit=mean("prevalence_logit"), reference_logit=mean("reference_logit"),
+        covariate_mean=first.covariate_mean, covariate_scale=first.covariate_scale,
+        signature_labels=first.signature_labels, lam=None,
+        metadata={**first.metadata, "pooled_batches": keep},
+    )
