@@ -1,0 +1,262 @@
+"""The variational state, its initialisation, one full-batch sweep and the ELBO.
+
+Update order per iteration (as in mofapy2): pseudo-data of non-Gaussian
+views, then per view W, α, θ; then Z; then τ. The ELBO is evaluated after τ,
+from the exact expected residuals (no "Tau trick" is needed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.special import logit
+from sklearn.decomposition import PCA
+
+from latentlab.mofa import elbo as _elbo
+from latentlab.mofa import likelihoods as _lik
+from latentlab.mofa.data import ViewData
+from latentlab.mofa.nodes import (
+    Precision,
+    beta_expectations,
+    expected_squared_residuals,
+    gamma_expectations,
+    update_ard,
+    update_factors,
+    update_noise,
+    update_sparsity,
+    update_weights,
+)
+
+__all__ = ["Options", "ViewState", "State", "initial_state", "sweep", "elbo_terms", "keep_factors"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Model options shared by the full-batch and stochastic sweeps."""
+
+    ard: bool = True
+    spike_slab: bool = True
+    start_sparsity: int = 50
+    alpha_prior: tuple[float, float] = (1e-14, 1e-14)
+    theta_prior: tuple[float, float] = (1.0, 1.0)
+    tau_prior: tuple[float, float] = (1e-3, 1e-3)
+
+
+@dataclass
+class ViewState:
+    """Variational parameters of one view (mutable while fitting)."""
+
+    mu: np.ndarray
+    var: np.ndarray
+    gamma: np.ndarray
+    spike_var: np.ndarray
+    alpha_a: np.ndarray
+    alpha_b: np.ndarray
+    theta_a: np.ndarray
+    theta_b: np.ndarray
+    tau_a: np.ndarray
+    tau_b: np.ndarray
+    Y: np.ndarray  # the (pseudo-)data the Gaussian updates see
+    precision: Precision | None = None
+    intercept: np.ndarray | None = None
+    zeta: np.ndarray | None = None
+    curvature: np.ndarray | None = None
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.gamma * self.mu
+
+    @property
+    def second(self) -> np.ndarray:
+        return self.gamma * (self.mu**2 + self.var)
+
+    @property
+    def hat_second(self) -> np.ndarray:
+        return self.second + (1 - self.gamma) * self.spike_var
+
+    def alpha_moments(self, ard: bool) -> tuple[np.ndarray, np.ndarray]:
+        if not ard:
+            K = self.mu.shape[1]
+            return np.ones(K), np.zeros(K)
+        return gamma_expectations(self.alpha_a, self.alpha_b)
+
+
+@dataclass
+class State:
+    Z_mean: np.ndarray
+    Z_var: np.ndarray
+    views: list[ViewState] = field(default_factory=list)
+
+    @property
+    def Z_second(self) -> np.ndarray:
+        return self.Z_mean**2 + self.Z_var
+
+
+def _pca_init(data: list[ViewData], n_factors: int, rng: np.random.Generator) -> np.ndarray:
+    blocks = []
+    for view in data:
+        Y = np.where(view.observed, view.Y, np.nan)
+        Y = Y - np.nanmean(Y, axis=0)
+        blocks.append(np.where(view.observed, Y, 0.0))
+    stacked = np.hstack(blocks)
+    n_components = min(n_factors, min(stacked.shape))
+    pca = PCA(n_components=n_components, whiten=True, svd_solver="randomized",
+              random_state=int(rng.integers(2**31 - 1)))
+    scores = pca.fit_transform(stacked)
+    if n_components < n_factors:
+        scores = np.hstack([scores, rng.normal(size=(stacked.shape[0], n_factors - n_components))])
+    span = np.ptp(scores, axis=0)
+    return 2.0 * (scores - scores.min(axis=0)) / np.where(span > 0, span, 1.0) - 1.0
+
+
+def initial_state(data: list[ViewData], n_factors: int, init: str, rng: np.random.Generator) -> State:
+    """Z from a whitened PCA rescaled to [−1, 1] (``init="pca"``) or N(0, 1) draws
+    (``"random"``), with variance 1; W with μ = 0, σ² = 1, γ = 1; q(α), q(θ), q(τ) at (1, 1)."""
+    N = data[0].Y.shape[0]
+    K = n_factors
+    if init == "pca":
+        Z = _pca_init(data, K, rng)
+    else:
+        Z = rng.normal(size=(N, K))
+    state = State(Z_mean=Z, Z_var=np.ones((N, K)))
+    for view in data:
+        D = view.Y.shape[1]
+        vs = ViewState(
+            mu=np.zeros((D, K)), var=np.ones((D, K)), gamma=np.ones((D, K)), spike_var=np.ones(K),
+            alpha_a=np.ones(K), alpha_b=np.ones(K), theta_a=np.ones(K), theta_b=np.ones(K),
+            tau_a=np.ones(D), tau_b=np.ones(D), Y=view.Y,
+        )
+        if view.likelihood != "gaussian":
+            rate = np.array([view.Y[view.observed[:, d], d].mean() for d in range(D)])
+            if view.likelihood == "bernoulli":
+                vs.intercept = logit(np.clip(rate, 0.02, 0.98))
+            else:
+                vs.intercept = np.log(np.expm1(np.maximum(rate, 0.05)))
+                vs.curvature = _lik.poisson_curvature(view.Y, view.observed)
+        state.views.append(vs)
+    return state
+
+
+def linear_moments(state: State, vs: ViewState, rows=slice(None)) -> tuple[np.ndarray, np.ndarray]:
+    """⟨x⟩ = ⟨Z⟩⟨W⟩ᵀ (+ intercept) and ⟨x²⟩ for the entries of a view."""
+    Zm, Z2 = state.Z_mean[rows], state.Z_second[rows]
+    mean = Zm @ vs.mean.T
+    if vs.intercept is not None:
+        mean = mean + vs.intercept
+    second = mean**2 - Zm**2 @ (vs.mean**2).T + Z2 @ vs.second.T
+    return mean, second
+
+
+def refresh_likelihood(view: ViewData, state: State, vs: ViewState) -> None:
+    """Set the precision and the data the Gaussian updates see (the "Y node")."""
+    if view.likelihood == "gaussian":
+        tau = vs.tau_a / vs.tau_b
+        if view.row_wise:
+            vs.precision = Precision(view.rows, tau=tau)
+        else:
+            vs.precision = Precision(view.rows, full=view.observed * tau)
+        vs.Y = view.Y
+        return
+    mean, second = linear_moments(state, vs)
+    prediction = mean - vs.intercept
+    if view.likelihood == "bernoulli":
+        vs.zeta, tau, pseudo = _lik.bernoulli_pseudodata(view.Y, second, view.observed)
+        vs.intercept = _lik.weighted_intercept(pseudo, prediction, tau)
+        vs.precision = Precision(view.rows, full=tau)
+    else:
+        vs.zeta = mean
+        pseudo = _lik.poisson_pseudodata(view.Y, vs.zeta, vs.curvature, view.observed)
+        vs.intercept = _lik.weighted_intercept(pseudo, prediction, view.observed.astype(float))
+        if view.row_wise:
+            vs.precision = Precision(view.rows, tau=vs.curvature)
+        else:
+            vs.precision = Precision(view.rows, full=view.observed * vs.curvature)
+    vs.Y = np.where(view.observed, pseudo - vs.intercept, 0.0)
+
+
+def update_view_weights(vs: ViewState, Z_mean, Z_second, options: Options, iteration: int, *,
+                        scale: float = 1.0, Y=None, precision=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The W update of one view with the current α and θ; returns (μ, σ², γ)."""
+    alpha_mean, _ = vs.alpha_moments(options.ard)
+    odds = None
+    if options.spike_slab:
+        log_theta, log_1m = beta_expectations(vs.theta_a, vs.theta_b)
+        odds = log_theta - log_1m
+    vs.spike_var = 1.0 / alpha_mean
+    return update_weights(vs.Y if Y is None else Y, vs.precision if precision is None else precision,
+                          Z_mean, Z_second, vs.mean, alpha_mean, odds, scale=scale)
+
+
+def update_view_priors(vs: ViewState, options: Options, iteration: int) -> None:
+    """α then θ of one view (θ only from ``options.start_sparsity`` on)."""
+    if options.ard:
+        vs.alpha_a, vs.alpha_b = update_ard(vs.hat_second if options.spike_slab else vs.second, *options.alpha_prior)
+    if options.spike_slab and iteration >= options.start_sparsity:
+        vs.theta_a, vs.theta_b = update_sparsity(vs.gamma, *options.theta_prior)
+
+
+def squared_residuals(view: ViewData, state: State, vs: ViewState, rows=None) -> np.ndarray:
+    """Σ_n ⟨(y_nd − z_n w_d)²⟩ over the observed entries of a Gaussian view (optionally a row subset)."""
+    if rows is None:
+        return expected_squared_residuals(view.Y, view.observed, view.rows, view.row_wise,
+                                          state.Z_mean, state.Z_second, vs.mean, vs.second)
+    return expected_squared_residuals(view.Y[rows], view.observed[rows], view.rows[rows], view.row_wise,
+                                      state.Z_mean[rows], state.Z_second[rows], vs.mean, vs.second)
+
+
+def update_view_noise(view: ViewData, state: State, vs: ViewState, options: Options) -> None:
+    """q(τ) of a Gaussian view (no-op for pseudo-data views, whose τ is set by the bound)."""
+    if view.likelihood == "gaussian":
+        vs.tau_a, vs.tau_b = update_noise(view.n_observed, squared_residuals(view, state, vs), *options.tau_prior)
+
+
+def sweep(data: list[ViewData], state: State, options: Options, iteration: int) -> None:
+    """One full-batch iteration: Y, then W/α/θ per view, then Z, then τ (in place)."""
+    for view, vs in zip(data, state.views):
+        refresh_likelihood(view, state, vs)
+    Z_second = state.Z_second
+    for vs in state.views:
+        vs.mu, vs.var, vs.gamma = update_view_weights(vs, state.Z_mean, Z_second, options, iteration)
+        update_view_priors(vs, options, iteration)
+    state.Z_mean, state.Z_var = update_factors(
+        [vs.Y for vs in state.views], [vs.precision for vs in state.views], state.Z_mean,
+        [vs.mean for vs in state.views], [vs.second for vs in state.views])
+    for view, vs in zip(data, state.views):
+        update_view_noise(view, state, vs, options)
+
+
+def elbo_terms(data: list[ViewData], state: State, options: Options) -> dict[str, float]:
+    """The ELBO per node: Y, Z, W, Tau, AlphaW, ThetaW (plain floats)."""
+    terms = {"Y": 0.0, "Z": _elbo.factors_term(state.Z_mean, state.Z_var), "W": 0.0,
+             "Tau": 0.0, "AlphaW": 0.0, "ThetaW": 0.0}
+    for view, vs in zip(data, state.views):
+        alpha_mean, alpha_log = vs.alpha_moments(options.ard)
+        theta = (vs.theta_a, vs.theta_b) if options.spike_slab else (None, None)
+        gamma = vs.gamma if options.spike_slab else np.ones_like(vs.gamma)
+        terms["W"] += _elbo.weights_term(vs.mu, vs.var, gamma, vs.spike_var, alpha_mean, alpha_log, *theta)
+        if options.ard:
+            terms["AlphaW"] += _elbo.gamma_term(*options.alpha_prior, vs.alpha_a, vs.alpha_b)
+        if options.spike_slab:
+            terms["ThetaW"] += _elbo.beta_term(*options.theta_prior, vs.theta_a, vs.theta_b)
+        if view.likelihood == "gaussian":
+            residuals = squared_residuals(view, state, vs)
+            terms["Y"] += _elbo.gaussian_term(view.n_observed, vs.tau_a, vs.tau_b, residuals)
+            terms["Tau"] += _elbo.gamma_term(*options.tau_prior, vs.tau_a, vs.tau_b)
+        else:
+            mean, second = linear_moments(state, vs)
+            if view.likelihood == "bernoulli":
+                terms["Y"] += _lik.bernoulli_term(view.Y, mean, second, vs.zeta, view.observed)
+            else:
+                terms["Y"] += _lik.poisson_term(view.Y, mean, second, vs.zeta, vs.curvature, view.observed)
+    return terms
+
+
+def keep_factors(state: State, keep: np.ndarray) -> None:
+    """Drop factors (columns) from every node, in place."""
+    state.Z_mean, state.Z_var = state.Z_mean[:, keep], state.Z_var[:, keep]
+    for vs in state.views:
+        for name in ("mu", "var", "gamma"):
+            setattr(vs, name, getattr(vs, name)[:, keep])
+        for name in ("spike_var", "alpha_a", "alpha_b", "theta_a", "theta_b"):
+            setattr(vs, name, getattr(vs, name)[keep])
