@@ -1,0 +1,23 @@
+"""MCMC for subgroup mixtures (chapter 3): emcee targets and wrapper, latent samplers, the AIP loop.
+
+- :mod:`latentlab.mcmc.targets`: log-posteriors over θ (and simplex weights) for emcee;
+- :mod:`latentlab.mcmc.ensemble`: a seeded emcee wrapper and convergence diagnostics;
+- :mod:`latentlab.mcmc.latent`: exact (tempered) Gibbs and the reference's 2-way MH swap;
+- :mod:`latentlab.mcmc.aip`: the alternating latent/parameter loop with a temperature schedule.
+"""
+
+from latentlab.mcmc.aip import AIPResult, aip_sample, linear_schedule
+from latentlab.mcmc.ensemble import (
+    ChainResult, autocorr_time, effective_sample_size, run_emcee, split_rhat,
+)
+from latentlab.mcmc.latent import gibbs_latent, log_joint, mh_swap_sampler
+from latentlab.mcmc.targets import (
+    ConditionalTarget, MarginalTarget, alr_from_simplex, log_beta_prior, simplex_from_alr,
+)
+
+__all__ = [
+    "AIPResult", "aip_sample", "linear_schedule", "ChainResult", "autocorr_time",
+    "effective_sample_size", "run_emcee", "split_rhat", "gibbs_latent", "log_joint",
+    "mh_swap_sampler", "ConditionalTarget", "MarginalTarget", "alr_from_simplex",
+    "log_beta_prior", "simplex_from_alr",
+]
