@@ -1,0 +1,193 @@
+"""The training loop: shuffled mini-batches, an optimiser, a schedule, clipping, early stopping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from tqdm.auto import tqdm
+
+from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_same_length
+from latentlab.nn.losses import Loss, get_loss
+from latentlab.optim.optimizers import SGD, Adam, Momentum, Optimizer, clip_grad_norm
+from latentlab.optim.schedules import ReduceLROnPlateau, Schedule
+
+__all__ = ["TrainResult", "make_optimizer", "train"]
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :func:`train` did, epoch by epoch (plain Python floats).
+
+    Attributes
+    ----------
+    history : list of float
+        Mean training loss over each epoch's mini-batches (before the penalty).
+    val_history : list of float
+        Validation loss after each epoch (empty without validation data).
+    lr_history : list of float
+        Learning rate used in each epoch.
+    grad_norm_history : list of float
+        Mean gradient norm per epoch, before clipping.
+    n_iter : int
+        Epochs run.
+    converged : bool
+        True if early stopping ended training before ``epochs``.
+    best_epoch : int
+        Epoch (1-based) with the lowest monitored loss; its weights are restored
+        when early stopping is on.
+    """
+
+    history: list
+    val_history: list
+    lr_history: list
+    grad_norm_history: list
+    n_iter: int
+    converged: bool
+    best_epoch: int
+
+
+def make_optimizer(name: str, model, *, lr: float, **options) -> Optimizer:
+    """Build "sgd", "momentum" or "adam" for a model's parameters.
+
+    Examples
+    --------
+    >>> from latentlab.nn import MLP
+    >>> from latentlab.optim import make_optimizer
+    >>> type(make_optimizer("adam", MLP([2, 1], rng=0), lr=0.01)).__name__
+    'Adam'
+    """
+    classes = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+    if name not in classes:
+        raise ValueError(f"optimizer must be one of {sorted(classes)} or an Optimizer, got {name!r}")
+    return classes[name](model.parameters(), model.gradients(), lr=lr, **options)
+
+
+def train(
+    model,
+    loss: str | Loss,
+    X,
+    y,
+    *,
+    optimizer: str | Optimizer = "adam",
+    lr: float = 1e-3,
+    epochs: int = 100,
+    batch_size: int | None = None,
+    schedule: Schedule | None = None,
+    clip_norm: float | None = None,
+    X_val=None,
+    y_val=None,
+    patience: int | None = None,
+    min_delta: float = 0.0,
+    rng: None | int | np.random.Generator = None,
+    verbose: bool = True,
+) -> TrainResult:
+    """Fit ``model`` by mini-batch gradient descent.
+
+    Parameters
+    ----------
+    model : Sequential or Autoencoder
+    loss : {"mse", "bce", "cross_entropy"} or Loss
+    X : ndarray of shape (n, n_features)
+    y : targets accepted by the loss, length n
+    optimizer : {"sgd", "momentum", "adam"} or Optimizer
+        A name is built with ``lr``; pass an object for other options
+        (momentum, betas, ``weight_decay`` for L2, ``l1``).
+    epochs : int
+    batch_size : int, optional
+        ``None`` = full batch; 1 = pure stochastic gradient descent.
+    schedule : Schedule, optional
+        Stepped after every epoch (with the monitored loss for plateau schedules).
+    clip_norm : float, optional
+        Clip the joint gradient norm of each step to this value.
+    X_val, y_val : optional validation data (monitored for early stopping).
+    patience : int, optional
+        Stop when the monitored loss has not improved by ``min_delta`` for
+        ``patience`` epochs, and restore the best weights.
+    rng : None, int or numpy.random.Generator
+        Shuffles the mini-batches.
+    verbose : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    FloatingPointError
+        As soon as a mini-batch loss is NaN or infinite (lower ``lr`` or clip).
+
+    Examples
+    --------
+    >>> from latentlab.nn import MLP
+    >>> from latentlab.optim import train
+    >>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    >>> net = MLP([2, 4, 1], activation="tanh", rng=0)
+    >>> result = train(net, "bce", X, [0, 1, 1, 0], lr=0.05, epochs=500, verbose=False)
+    >>> result.history[-1] < 0.05, result.n_iter
+    (True, 500)
+    """
+    loss = get_loss(loss)
+    X = check_array(X, "X", ndim=2)
+    y = np.asarray(y)
+    n = check_same_length({"X": X, "y": y})
+    epochs = check_integer(epochs, "epochs", minimum=1)
+    batch_size = n if batch_size is None else check_integer(batch_size, "batch_size", minimum=1)
+    if clip_norm is not None:
+        clip_norm = check_positive(clip_norm, "clip_norm")
+    if isinstance(optimizer, str):
+        optimizer = make_optimizer(optimizer, model, lr=lr)
+    elif not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a name or an Optimizer, got {type(optimizer).__name__}")
+    validate = X_val is not None
+    if validate:
+        X_val = check_array(X_val, "X_val", ndim=2)
+        check_same_length({"X_val": X_val, "y_val": np.asarray(y_val)})
+    rng = as_generator(rng)
+    history, val_history, lr_history, norms = [], [], [], []
+    best, best_epoch, best_state, waited, stopped = np.inf, 0, None, 0, False
+    for epoch in tqdm(range(1, epochs + 1), disable=not verbose, desc="train"):
+        order = rng.permutation(n) if batch_size < n else np.arange(n)
+        total, norm_total, n_batches = 0.0, 0.0, 0
+        lr_history.append(float(optimizer.lr))
+        for start in range(0, n, batch_size):
+            rows = order[start:start + batch_size]
+            value = loss.forward(model.forward(X[rows]), y[rows])
+            if not np.isfinite(value):
+                raise FloatingPointError(
+                    f"loss is {value} at epoch {epoch}, batch {n_batches + 1}; "
+                    "lower the learning rate or pass clip_norm"
+                )
+            model.backward(loss.backward())
+            grads = model.gradients()
+            if clip_norm is not None:
+                norm_total += clip_grad_norm(grads, clip_norm)
+            else:
+                norm_total += float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+            optimizer.step()
+            total += value * len(rows)
+            n_batches += 1
+        history.append(total / n)
+        norms.append(norm_total / n_batches)
+        monitored = history[-1]
+        if validate:
+            val_history.append(loss.forward(model.forward(X_val), y_val))
+            monitored = val_history[-1]
+        if schedule is not None:
+            schedule.step(monitored if isinstance(schedule, ReduceLROnPlateau) else None)
+        if monitored < best - min_delta:
+            best, best_epoch, waited = monitored, epoch, 0
+            if patience is not None:
+                best_state = model.get_state()
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                stopped = True
+                break
+    if patience is not None and best_state is not None:
+        model.set_state(best_state)
+    return TrainResult(history, val_history, lr_history, norms, len(history), stopped, best_epoch)
