@@ -1,0 +1,282 @@
+"""Full-batch Adam fit of the signature model, returning a frozen :class:`FitResult`.
+
+The pieces are reusable: :func:`adam_param_groups` builds the per-group
+learning rates, :func:`adam_loop` runs any objective with tqdm, early stopping
+and a non-finite check (a λ-only predictor needs only these two and
+:func:`~latentlab.signatures.map_objective` or
+:func:`~latentlab.signatures.signature_nll`).
+
+Note (Adam rescaling): Adam divides each parameter's step by a running RMS of
+its gradient, so the prior weight W changes the *direction* of the updates of
+γ and ψ but does not bound their step size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from tqdm.auto import tqdm
+
+from latentlab._validation import check_integer, check_positive
+from latentlab.signatures.data import SurvivalData
+from latentlab.signatures.gp import GaussianProcessPrior
+from latentlab.signatures.init import InitialState, initialize
+from latentlab.signatures.likelihood import DEFAULT_EPS, as_survival_tensors, signature_pi
+from latentlab.signatures.objective import (
+    ModelPriors,
+    lambda_prior_mean,
+    map_objective,
+    signature_parameters,
+)
+
+__all__ = ["FitResult", "DEFAULT_LR_MULTIPLIERS", "adam_param_groups", "adam_loop", "fit_signatures"]
+
+#: Learning-rate multipliers of the reference trainer, per parameter name.
+DEFAULT_LR_MULTIPLIERS = {"lam": 1.0, "delta": 1.0, "phi": 0.1, "epsilon": 0.1, "psi": 0.1, "gamma": 1.0, "kappa": 1.0}
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted signature model (numpy float64 arrays; healthy signature at index K).
+
+    Attributes
+    ----------
+    lam : ndarray (N, K+1, T)
+        λ; θ = softmax(λ) over axis 1 (see :meth:`theta`).
+    phi : ndarray (K+1, D, T)
+        Signature–disease logits φ.
+    psi : ndarray (K+1, D)
+        Signature–disease associations ψ.
+    gamma : ndarray (P, K)
+        Covariate effects on the disease signatures (the healthy one has none).
+    kappa : float
+        Global calibration κ.
+    mu : ndarray (D, T)
+        Prevalence logits used as the φ prior mean.
+    reference : ndarray (K, T)
+        r_k(t), the λ prior-mean reference curves.
+    clusters : ndarray (D,)
+        Initial cluster label of each disease.
+    history : tuple of float
+        Objective value after each epoch (plain floats, never tensors).
+    n_iter : int
+        Epochs run.
+    converged : bool
+        Whether the loss change fell below ``tol`` before ``n_epochs``.
+    parameterization : {"centered", "noncentered"}
+    """
+
+    lam: npt.NDArray[np.float64]
+    phi: npt.NDArray[np.float64]
+    psi: npt.NDArray[np.float64]
+    gamma: npt.NDArray[np.float64]
+    kappa: float
+    mu: npt.NDArray[np.float64]
+    reference: npt.NDArray[np.float64]
+    clusters: npt.NDArray[np.int64]
+    history: tuple[float, ...]
+    n_iter: int
+    converged: bool
+    parameterization: str = "centered"
+
+    @property
+    def n_signatures(self) -> int:
+        """K, the number of disease signatures."""
+        return int(self.phi.shape[0] - 1)
+
+    @property
+    def healthy_index(self) -> int:
+        """Index of the healthy signature (= K)."""
+        return self.n_signatures
+
+    def theta(self) -> npt.NDArray[np.float64]:
+        """Mixing weights softmax(λ) over signatures, shape (N, K+1, T)."""
+        shifted = self.lam - self.lam.max(axis=1, keepdims=True)
+        weights = np.exp(shifted)
+        return weights / weights.sum(axis=1, keepdims=True)
+
+    def pi(self, *, eps: float = DEFAULT_EPS) -> npt.NDArray[np.float64]:
+        """Dense hazards π (N, D, T) (small data only)."""
+        return signature_pi(self.lam, self.phi, self.kappa, eps=eps)
+
+
+def adam_param_groups(params: dict[str, torch.Tensor], learning_rate: float = 0.1,
+                      multipliers: dict[str, float] | None = None) -> list[dict]:
+    """Adam parameter groups with per-name learning rates ``learning_rate × multiplier``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentlab.signatures import adam_param_groups
+    >>> groups = adam_param_groups({"lam": torch.zeros(2, requires_grad=True),
+    ...                             "phi": torch.zeros(2, requires_grad=True)}, 0.1)
+    >>> [(g["name"], round(g["lr"], 3)) for g in groups]
+    [('lam', 0.1), ('phi', 0.01)]
+    """
+    table = dict(DEFAULT_LR_MULTIPLIERS)
+    table.update(multipliers or {})
+    groups = []
+    for name, tensor in params.items():
+        if name not in table:
+            raise ValueError(f"no learning-rate multiplier for parameter {name!r}; pass it in multipliers")
+        groups.append({"params": [tensor], "lr": learning_rate * table[name], "name": name})
+    return groups
+
+
+def adam_loop(objective: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer, n_epochs: int, *,
+              tol: float | None = 1e-6, verbose: bool = True, desc: str = "fit") -> tuple[tuple[float, ...], int, bool]:
+    """Run ``n_epochs`` full-batch steps; stop early when |ΔL| < tol.
+
+    Returns (history of floats, epochs run, converged). Raises
+    ``FloatingPointError`` naming the epoch if the loss is not finite.
+    """
+    history: list[float] = []
+    converged = False
+    bar = tqdm(range(n_epochs), desc=desc, disable=not verbose, leave=False)
+    for epoch in bar:
+        optimizer.zero_grad(set_to_none=True)
+        loss = objective()
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise FloatingPointError(f"the loss is not finite ({value}) at epoch {epoch}; "
+                                     "lower the learning rate or check the data")
+        loss.backward()
+        optimizer.step()
+        history.append(value)
+        if verbose:
+            bar.set_postfix(loss=f"{value:.5f}")
+        if tol is not None and epoch > 0 and abs(history[-2] - value) < tol:
+            converged = True
+            break
+    bar.close()
+    return tuple(history), len(history), converged
+
+
+def fit_signatures(
+    data: SurvivalData,
+    n_signatures: int,
+    *,
+    parameterization: Literal["centered", "noncentered"] = "centered",
+    n_epochs: int = 200,
+    learning_rate: float = 0.1,
+    lr_multipliers: dict[str, float] | None = None,
+    learn_kappa: bool | None = None,
+    prior_weight: float = 1e-4,
+    tol: float | None = 1e-6,
+    init: InitialState | None = None,
+    rng=None,
+    noise_scale: float = 0.1,
+    dtype: torch.dtype = torch.float32,
+    chunk_size: int = 1024,
+    eps: float = DEFAULT_EPS,
+    verbose: bool = True,
+) -> FitResult:
+    """Fit the signature model by Adam on the MAP objective.
+
+    Parameters
+    ----------
+    data : SurvivalData
+    n_signatures : int
+        K ≥ 1 disease signatures (plus a healthy one at index K).
+    parameterization : {"centered", "noncentered"}
+        Centered (the reference's production model, default) or non-centered.
+    n_epochs, learning_rate : int, float
+        200 epochs at base lr 0.1 in the reference.
+    lr_multipliers : dict, optional
+        Overrides of :data:`DEFAULT_LR_MULTIPLIERS`.
+    learn_kappa : bool, optional
+        Default: learnable κ for centered, κ ≡ 1 for non-centered.
+    prior_weight : float
+        W, the weight of the GP quadratic forms.
+    tol : float or None
+        Stop when the absolute change of the loss is below ``tol``.
+    init : InitialState, optional
+        Starting values; default :func:`initialize` with ``rng`` and ``noise_scale``.
+    dtype : torch.dtype
+        Likelihood precision (float32 default; the GP algebra is float64).
+    chunk_size : int
+        Individuals per likelihood chunk.
+    verbose : bool
+        tqdm progress bar.
+
+    Returns
+    -------
+    FitResult
+
+    Raises
+    ------
+    ValueError
+        If K < 1 or an option is out of range.
+    FloatingPointError
+        If the loss becomes non-finite (message names the epoch).
+
+    Examples
+    --------
+    >>> from latentlab.datasets.signatures_sim import simulate_signatures
+    >>> from latentlab.signatures import fit_signatures
+    >>> sim = simulate_signatures(n_individuals=60, n_diseases=6, n_times=12, n_signatures=2, rng=0)
+    >>> fit = fit_signatures(sim.data, 2, n_epochs=5, rng=0, verbose=False)
+    >>> fit.lam.shape, fit.phi.shape, fit.n_iter, all(type(h) is float for h in fit.history)
+    ((60, 3, 12), (3, 6, 12), 5, True)
+    """
+    if not isinstance(data, SurvivalData):
+        raise TypeError(f"data must be a SurvivalData, got {type(data).__name__}")
+    K = check_integer(n_signatures, "n_signatures", minimum=1)
+    n_epochs = check_integer(n_epochs, "n_epochs", minimum=1)
+    learning_rate = check_positive(learning_rate, "learning_rate")
+    prior_weight = check_positive(prior_weight, "prior_weight", strict=False)
+    if parameterization not in ("centered", "noncentered"):
+        raise ValueError(f"parameterization must be 'centered' or 'noncentered', got {parameterization!r}")
+    if learn_kappa is None:
+        learn_kappa = parameterization == "centered"
+    if init is None:
+        init = initialize(data, K, rng=rng, noise_scale=noise_scale)
+    if init.psi.shape != (K + 1, data.n_diseases) or init.lam.shape != (data.n_individuals, K + 1, data.n_times):
+        raise ValueError(f"init does not match K = {K} and the data's shape")
+    T = data.n_times
+    priors = ModelPriors(
+        mu=torch.tensor(np.array(init.mu)), reference=torch.tensor(np.array(init.reference)),
+        G=torch.tensor(np.array(data.G)),
+        lambda_prior=GaussianProcessPrior(T, T / 4), phi_prior=GaussianProcessPrior(T, T / 3),
+        prior_weight=prior_weight,
+    )
+
+    def tensor(value):
+        return torch.tensor(np.asarray(value), dtype=dtype, requires_grad=True)
+
+    params = {"psi": tensor(init.psi), "gamma": tensor(init.gamma)}
+    if parameterization == "centered":
+        params = {"lam": tensor(init.lam), "phi": tensor(init.phi), **params}
+    else:
+        lam_mean = lambda_prior_mean(priors.G, torch.tensor(np.array(init.gamma)), priors.reference).numpy()
+        params = {"delta": tensor(init.lam - lam_mean),
+                  "epsilon": tensor(init.phi - init.mu[None] - init.psi[:, :, None]), **params}
+    kappa_fixed = None
+    if learn_kappa:
+        params["kappa"] = tensor(init.kappa)
+    else:
+        kappa_fixed = torch.tensor(float(init.kappa), dtype=dtype)
+    optimizer = torch.optim.Adam(adam_param_groups(params, learning_rate, lr_multipliers))
+    E, event = as_survival_tensors(data.E, data.event)
+
+    def objective() -> torch.Tensor:
+        return map_objective(params, E, event, priors, parameterization=parameterization,
+                             kappa=kappa_fixed, chunk_size=chunk_size, eps=eps).loss
+
+    history, n_iter, converged = adam_loop(objective, optimizer, n_epochs, tol=tol, verbose=verbose,
+                                           desc=f"signatures ({parameterization})")
+    with torch.no_grad():
+        lam, phi, _, _ = signature_parameters(params, priors, parameterization)
+        kappa = params["kappa"] if learn_kappa else kappa_fixed
+        return FitResult(
+            lam=lam.double().numpy().copy(), phi=phi.double().numpy().copy(),
+            psi=params["psi"].double().numpy().copy(), gamma=params["gamma"].double().numpy().copy(),
+            kappa=float(kappa), mu=np.asarray(init.mu, dtype=float), reference=np.asarray(init.reference, dtype=float),
+            clusters=np.asarray(init.clusters), history=history, n_iter=n_iter, converged=converged,
+            parameterization=parameterization,
+        )

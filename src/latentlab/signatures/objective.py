@@ -1,0 +1,168 @@
+"""The MAP objective of the signature model, centered and non-centered.
+
+    L = −(1/N) Σ_id ℓ_id + W (Q_λ / N + Q_φ / D),
+
+with Q the GP quadratic forms of the deviations of λ and φ from their prior
+means. It is an objective *up to additive constants* (no log-determinants, no
+priors on ψ, γ, κ): a point estimate, never a log posterior.
+
+Prior means:
+
+* λ_ik(t) for a disease signature k < K: r_k(t) + G_i γ_k;
+* λ_iK(t) for the healthy signature (index K): the constant −5;
+* φ_kd(t): μ_d(t) + ψ_kd.
+
+Parameterisations (the ``params`` dict):
+
+* ``"centered"``: free ``lam`` (N, K+1, T), ``phi`` (K+1, D, T), ``psi``
+  (K+1, D), ``gamma`` (P, K), ``kappa`` (0-d). ψ and γ enter only Q.
+* ``"noncentered"``: free ``delta`` (N, K+1, T), ``epsilon`` (K+1, D, T),
+  ``psi``, ``gamma``, ``kappa``; λ = mean + δ, φ = μ + ψ + ε and Q acts on δ, ε,
+  so ψ and γ receive likelihood gradients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import torch
+
+from latentlab.signatures.gp import GaussianProcessPrior
+from latentlab.signatures.likelihood import DEFAULT_EPS, signature_nll
+
+__all__ = [
+    "ModelPriors",
+    "ObjectiveTerms",
+    "lambda_prior_mean",
+    "phi_prior_mean",
+    "signature_parameters",
+    "map_objective",
+    "HEALTHY_MEAN",
+]
+
+#: Prior mean of the healthy signature's λ (hard-coded −5 in the reference).
+HEALTHY_MEAN = -5.0
+
+Parameterization = Literal["centered", "noncentered"]
+
+
+@dataclass(frozen=True)
+class ModelPriors:
+    """Fixed quantities of the objective (not optimised).
+
+    Attributes
+    ----------
+    mu : Tensor of shape (D, T)
+        Prevalence logits μ_d(t).
+    reference : Tensor of shape (K, T)
+        Signature reference trajectories r_k(t) (zeros for the flat option).
+    G : Tensor of shape (N, P)
+        Covariates.
+    lambda_prior, phi_prior : GaussianProcessPrior
+        GP priors (ℓ = T/4 and T/3 in the reference).
+    prior_weight : float
+        W (1e−4 in production).
+    healthy_mean : float
+        λ prior mean of the healthy signature (−5).
+    """
+
+    mu: torch.Tensor
+    reference: torch.Tensor
+    G: torch.Tensor
+    lambda_prior: GaussianProcessPrior
+    phi_prior: GaussianProcessPrior
+    prior_weight: float = 1e-4
+    healthy_mean: float = HEALTHY_MEAN
+
+    @property
+    def n_signatures(self) -> int:
+        """K, the number of disease signatures (the healthy one excluded)."""
+        return int(self.reference.shape[0])
+
+
+class ObjectiveTerms(NamedTuple):
+    """The objective and its parts: ``loss`` is differentiable, the rest are detached floats."""
+
+    loss: torch.Tensor
+    nll: float
+    q_lambda: float
+    q_phi: float
+
+
+def lambda_prior_mean(G: torch.Tensor, gamma: torch.Tensor, reference: torch.Tensor,
+                      healthy_mean: float = HEALTHY_MEAN) -> torch.Tensor:
+    """Prior mean of λ, shape (N, K+1, T): r_k(t) + G_i γ_k, and ``healthy_mean`` for index K.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentlab.signatures import lambda_prior_mean
+    >>> m = lambda_prior_mean(torch.ones(1, 1), torch.tensor([[2.0]]), torch.zeros(1, 3))
+    >>> m[0].tolist()
+    [[2.0, 2.0, 2.0], [-5.0, -5.0, -5.0]]
+    """
+    disease = reference.unsqueeze(0) + (G @ gamma).unsqueeze(2)  # (N, K, T)
+    healthy = torch.full_like(disease[:, :1, :], healthy_mean)
+    return torch.cat([disease, healthy], dim=1)
+
+
+def phi_prior_mean(mu: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
+    """Prior mean of φ, shape (K+1, D, T): μ_d(t) + ψ_kd."""
+    return mu.unsqueeze(0) + psi.unsqueeze(2)
+
+
+def signature_parameters(params: dict[str, torch.Tensor], priors: ModelPriors,
+                         parameterization: Parameterization = "centered") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Return (λ, φ, δ_λ, δ_φ): the model's λ and φ and their deviations from the prior means."""
+    dtype = params["psi"].dtype
+    lam_mean = lambda_prior_mean(priors.G.to(dtype), params["gamma"], priors.reference.to(dtype), priors.healthy_mean)
+    phi_mean = phi_prior_mean(priors.mu.to(dtype), params["psi"])
+    if parameterization == "centered":
+        lam, phi = params["lam"], params["phi"]
+        return lam, phi, lam - lam_mean, phi - phi_mean
+    if parameterization == "noncentered":
+        delta, epsilon = params["delta"], params["epsilon"]
+        return lam_mean + delta, phi_mean + epsilon, delta, epsilon
+    raise ValueError(f"parameterization must be 'centered' or 'noncentered', got {parameterization!r}")
+
+
+def map_objective(
+    params: dict[str, torch.Tensor],
+    E: torch.Tensor,
+    event: torch.Tensor,
+    priors: ModelPriors,
+    *,
+    parameterization: Parameterization = "centered",
+    kappa: torch.Tensor | float | None = None,
+    chunk_size: int = 1024,
+    eps: float = DEFAULT_EPS,
+) -> ObjectiveTerms:
+    """L = NLL/N + W (Q_λ/N + Q_φ/D), up to additive constants.
+
+    Parameters
+    ----------
+    params : dict of Tensor
+        See the module docstring for the keys of each parameterisation.
+    E, event : Tensor (N, D)
+        From :func:`~latentlab.signatures.as_survival_tensors`.
+    priors : ModelPriors
+    parameterization : {"centered", "noncentered"}
+    kappa : Tensor or float, optional
+        Overrides ``params["kappa"]`` (e.g. κ ≡ 1 in the non-centered model).
+    chunk_size, eps
+        Passed to :func:`~latentlab.signatures.signature_nll`.
+
+    Returns
+    -------
+    ObjectiveTerms
+        ``loss`` (float64 tensor) and detached ``nll``, ``q_lambda``, ``q_phi``.
+    """
+    lam, phi, dev_lam, dev_phi = signature_parameters(params, priors, parameterization)
+    kappa_value = params["kappa"] if kappa is None else kappa
+    N, D = lam.shape[0], phi.shape[1]
+    nll = signature_nll(lam, phi, kappa_value, E, event, chunk_size=chunk_size, eps=eps)
+    q_lambda = priors.lambda_prior.quadratic_form_torch(dev_lam)
+    q_phi = priors.phi_prior.quadratic_form_torch(dev_phi)
+    loss = nll.to(torch.float64) / N + priors.prior_weight * (q_lambda / N + q_phi / D)
+    return ObjectiveTerms(loss, float(nll.detach()), float(q_lambda.detach()), float(q_phi.detach()))

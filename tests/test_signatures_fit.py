@@ -1,0 +1,122 @@
+"""Objective, initialisation and the Adam trainer of the signature model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import adjusted_rand_score
+
+from latentlab.datasets.signatures_sim import simulate_signatures
+from latentlab.signatures import (
+    FitResult,
+    GaussianProcessPrior,
+    ModelPriors,
+    adam_param_groups,
+    cluster_diseases,
+    fit_signatures,
+    initialize,
+    lowess,
+    map_objective,
+    match_signatures,
+    matched_correlation,
+)
+
+
+@pytest.fixture(scope="module")
+def small_sim():
+    return simulate_signatures(n_individuals=150, n_diseases=12, n_times=15, n_signatures=3, n_covariates=4, rng=2)
+
+
+def _priors(init, data, weight=1e-4):
+    T = data.n_times
+    return ModelPriors(mu=torch.tensor(init.mu), reference=torch.tensor(init.reference), G=torch.tensor(np.array(data.G)),
+                       lambda_prior=GaussianProcessPrior(T, T / 4), phi_prior=GaussianProcessPrior(T, T / 3),
+                       prior_weight=weight)
+
+
+def test_objective_centered_equals_noncentered_at_same_point(small_sim):
+    data = small_sim.data
+    init = initialize(data, 3, rng=0)
+    priors = _priors(init, data)
+    f64 = lambda a: torch.tensor(np.array(a), dtype=torch.float64)  # noqa: E731
+    centered = {"lam": f64(init.lam), "phi": f64(init.phi), "psi": f64(init.psi), "gamma": f64(init.gamma),
+                "kappa": f64(1.0)}
+    from latentlab.signatures import lambda_prior_mean
+    lam_mean = lambda_prior_mean(priors.G, f64(init.gamma), priors.reference)
+    noncentered = {"delta": f64(init.lam) - lam_mean, "epsilon": f64(init.phi - init.mu[None] - init.psi[:, :, None]),
+                   "psi": f64(init.psi), "gamma": f64(init.gamma), "kappa": f64(1.0)}
+    a = map_objective(centered, torch.tensor(data.E), torch.tensor(data.event), priors)
+    b = map_objective(noncentered, torch.tensor(data.E), torch.tensor(data.event), priors, parameterization="noncentered")
+    assert float(a.loss) == pytest.approx(float(b.loss), rel=1e-10)
+    expected = a.nll / data.n_individuals + 1e-4 * (a.q_lambda / data.n_individuals + a.q_phi / data.n_diseases)
+    assert float(a.loss) == pytest.approx(expected, rel=1e-12)
+
+
+def test_clustering_recovers_planted_blocks():
+    sim = simulate_signatures(n_individuals=400, n_diseases=24, n_times=20, n_signatures=4, n_covariates=2,
+                              psi_inside=2.5, rng=7)
+    labels = cluster_diseases(sim.data, 4, rng=0)
+    assert adjusted_rand_score(sim.truth.clusters, labels) >= 0.95
+
+
+def test_initialize_shapes_and_healthy_row(small_sim):
+    init = initialize(small_sim.data, 3, rng=1)
+    assert init.lam.shape == (150, 4, 15) and init.phi.shape == (4, 12, 15)
+    assert init.gamma.shape == (4, 3) and init.reference.shape == (3, 15)
+    assert np.all(np.abs(init.psi[-1] + 5) < 0.1)
+    with pytest.raises(ValueError, match="n_signatures"):
+        initialize(small_sim.data, 0)
+
+
+def test_lowess_keeps_lines_and_resists_outliers():
+    x = np.arange(30.0)
+    line = 0.5 * x - 2
+    np.testing.assert_allclose(lowess(line, frac=0.3), line, atol=1e-9)
+    spiky = line + 0.1 * np.random.default_rng(0).normal(size=30)
+    spiky[10] += 50
+    assert abs(lowess(spiky, frac=0.3, iterations=3)[10] - line[10]) < 1.0
+
+
+def test_adam_param_groups_multipliers():
+    params = {n: torch.zeros(1, requires_grad=True) for n in ["lam", "phi", "psi", "gamma", "kappa"]}
+    rates = {g["name"]: g["lr"] for g in adam_param_groups(params, 0.1)}
+    assert rates == pytest.approx({"lam": 0.1, "phi": 0.01, "psi": 0.01, "gamma": 0.1, "kappa": 0.1})
+    with pytest.raises(ValueError, match="no learning-rate multiplier"):
+        adam_param_groups({"weird": torch.zeros(1, requires_grad=True)})
+
+
+def test_fit_keeps_no_per_epoch_tensors(small_sim):
+    fit = fit_signatures(small_sim.data, 3, n_epochs=40, rng=0, verbose=False, tol=None)
+    assert isinstance(fit, FitResult)
+    assert len(fit.history) == fit.n_iter == 40
+    assert all(type(value) is float for value in fit.history)
+    assert fit.history[-1] < fit.history[0]
+    assert fit.healthy_index == 3 and fit.n_signatures == 3
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fit.kappa = 2.0  # type: ignore[misc]
+    np.testing.assert_allclose(fit.theta().sum(axis=1), 1.0)
+
+
+def test_fit_is_reproducible_and_noncentered_keeps_kappa_one(small_sim):
+    a = fit_signatures(small_sim.data, 3, n_epochs=5, rng=3, verbose=False, parameterization="noncentered")
+    b = fit_signatures(small_sim.data, 3, n_epochs=5, rng=3, verbose=False, parameterization="noncentered")
+    assert a.history == b.history
+    assert a.kappa == 1.0
+
+
+def test_non_finite_loss_raises_with_epoch(small_sim):
+    with pytest.raises(FloatingPointError, match="epoch"):
+        fit_signatures(small_sim.data, 3, n_epochs=5, rng=0, verbose=False, learning_rate=1e30)
+
+
+def test_fit_rejects_bad_arguments(small_sim):
+    with pytest.raises(ValueError, match="n_signatures must be >= 1"):
+        fit_signatures(small_sim.data, 0, verbose=False)
+    with pytest.raises(ValueError, match="parameterization"):
+        fit_signatures(small_sim.data, 2, parameterization="both", verbose=False)
+    with pytest.raises(TypeError, match="SurvivalData"):
+        fit_signatures(np.zeros((3, 3)), 2, verbose=False)
+
