@@ -62,6 +62,8 @@ class ViewState:
     intercept: np.ndarray | None = None
     zeta: np.ndarray | None = None
     curvature: np.ndarray | None = None
+    y_squared: np.ndarray | None = None  # Σ_n y² per feature of a Gaussian view (constant)
+    residuals: np.ndarray | None = None  # expected squared residuals cached by the τ update
 
     @property
     def mean(self) -> np.ndarray:
@@ -199,8 +201,10 @@ def update_view_priors(vs: ViewState, options: Options, iteration: int) -> None:
 def squared_residuals(view: ViewData, state: State, vs: ViewState, rows=None) -> np.ndarray:
     """Σ_n ⟨(y_nd − z_n w_d)²⟩ over the observed entries of a Gaussian view (optionally a row subset)."""
     if rows is None:
+        if vs.y_squared is None:
+            vs.y_squared = np.einsum("nd,nd->d", view.Y, view.Y)
         return expected_squared_residuals(view.Y, view.observed, view.rows, view.row_wise,
-                                          state.Z_mean, state.Z_second, vs.mean, vs.second)
+                                          state.Z_mean, state.Z_second, vs.mean, vs.second, vs.y_squared)
     return expected_squared_residuals(view.Y[rows], view.observed[rows], view.rows[rows], view.row_wise,
                                       state.Z_mean[rows], state.Z_second[rows], vs.mean, vs.second)
 
@@ -208,12 +212,14 @@ def squared_residuals(view: ViewData, state: State, vs: ViewState, rows=None) ->
 def update_view_noise(view: ViewData, state: State, vs: ViewState, options: Options) -> None:
     """q(τ) of a Gaussian view (no-op for pseudo-data views, whose τ is set by the bound)."""
     if view.likelihood == "gaussian":
-        vs.tau_a, vs.tau_b = update_noise(view.n_observed, squared_residuals(view, state, vs), *options.tau_prior)
+        vs.residuals = squared_residuals(view, state, vs)
+        vs.tau_a, vs.tau_b = update_noise(view.n_observed, vs.residuals, *options.tau_prior)
 
 
 def sweep(data: list[ViewData], state: State, options: Options, iteration: int) -> None:
     """One full-batch iteration: Y, then W/α/θ per view, then Z, then τ (in place)."""
     for view, vs in zip(data, state.views):
+        vs.residuals = None
         refresh_likelihood(view, state, vs)
     Z_second = state.Z_second
     for vs in state.views:
@@ -240,7 +246,7 @@ def elbo_terms(data: list[ViewData], state: State, options: Options) -> dict[str
         if options.spike_slab:
             terms["ThetaW"] += _elbo.beta_term(*options.theta_prior, vs.theta_a, vs.theta_b)
         if view.likelihood == "gaussian":
-            residuals = squared_residuals(view, state, vs)
+            residuals = vs.residuals if vs.residuals is not None else squared_residuals(view, state, vs)
             terms["Y"] += _elbo.gaussian_term(view.n_observed, vs.tau_a, vs.tau_b, residuals)
             terms["Tau"] += _elbo.gamma_term(*options.tau_prior, vs.tau_a, vs.tau_b)
         else:
@@ -256,6 +262,7 @@ def keep_factors(state: State, keep: np.ndarray) -> None:
     """Drop factors (columns) from every node, in place."""
     state.Z_mean, state.Z_var = state.Z_mean[:, keep], state.Z_var[:, keep]
     for vs in state.views:
+        vs.residuals = None
         for name in ("mu", "var", "gamma"):
             setattr(vs, name, getattr(vs, name)[:, keep])
         for name in ("spike_var", "alpha_a", "alpha_b", "theta_a", "theta_b"):

@@ -66,6 +66,13 @@ class Precision:
         return Precision(self.rows[index], self.tau, full)
 
 
+def _observed_rows(rows: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The arrays restricted to observed rows, without a copy when every row is observed."""
+    if rows.all():
+        return arrays
+    return tuple(a[rows] for a in arrays)
+
+
 def weight_moments(mu, var, gamma):
     """Return ⟨s w⟩ and ⟨(s w)²⟩ of the spike-and-slab weights.
 
@@ -126,10 +133,10 @@ def update_weights(
     mu, var, gamma = np.empty((D, K)), np.empty((D, K)), np.ones((D, K))
     if precision.full is None:
         rows, tau = precision.rows, precision.tau
-        Zo = Z_mean[rows]
-        C = Y[rows].T @ Zo
+        Yo, Zo, Z2o = _observed_rows(rows, Y, Z_mean, Z_second)
+        C = Yo.T @ Zo
         G = Zo.T @ Zo
-        s = Z_second[rows].sum(axis=0)
+        s = Z2o.sum(axis=0)
         residual_products = None
     else:
         T = precision.full
@@ -250,8 +257,12 @@ def expected_squared_residuals(
     Z_second: np.ndarray,
     W_mean: np.ndarray,
     W_second: np.ndarray,
+    y_squared: np.ndarray | None = None,
 ) -> np.ndarray:
     """Σ_n over observed entries of ⟨(y_nd − z_n·w_d)²⟩, per feature.
+
+    ``y_squared`` (Σ_n y_nd² over observed entries) may be passed to save a pass
+    over the data when ``row_wise``.
 
     ⟨(y − zw)²⟩ = y² − 2y⟨z⟩⟨w⟩ + (Σ_k⟨z_k⟩⟨w_k⟩)² − Σ_k⟨z_k⟩²⟨w_k⟩² + Σ_k⟨z_k²⟩⟨w_k²⟩.
 
@@ -264,15 +275,17 @@ def expected_squared_residuals(
     array([2.])
     """
     if row_wise:
-        Yo, Zo = Y[rows], Z_mean[rows]
+        Yo, Zo, Z2o = _observed_rows(rows, Y, Z_mean, Z_second)
         C = Yo.T @ Zo
         G = Zo.T @ Zo
+        if y_squared is None:
+            y_squared = np.einsum("nd,nd->d", Yo, Yo)
         return (
-            (Yo**2).sum(axis=0)
+            y_squared
             - 2.0 * (W_mean * C).sum(axis=1)
             + ((W_mean @ G) * W_mean).sum(axis=1)
             - W_mean**2 @ np.diag(G)
-            + W_second @ Z_second[rows].sum(axis=0)
+            + W_second @ Z2o.sum(axis=0)
         )
     O = observed.astype(float)
     residual = O * (Y - Z_mean @ W_mean.T)

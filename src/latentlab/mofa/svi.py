@@ -64,6 +64,7 @@ def stochastic_step(data, state: State, options: Options, iteration: int, batch_
     Zb, Z2b = state.Z_mean[batch], state.Z_second[batch]
     batch_precisions = []
     for view, vs in zip(data, state.views):
+        vs.residuals = None
         refresh_likelihood(view, state, vs)
         precision = vs.precision.subset(batch)
         batch_precisions.append(precision)
