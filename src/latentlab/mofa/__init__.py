@@ -27,6 +27,7 @@ from latentlab.mofa.metrics import (
 )
 from latentlab.mofa.model import MOFA, ELBODecreaseWarning, fit_mofa
 from latentlab.mofa.result import MOFAResult
+from latentlab.mofa.selection import cv_reconstruction_error, fit_restarts
 from latentlab.mofa.simulate import SimulatedMOFA, simulate_mofa
 
 __all__ = [
@@ -42,4 +43,6 @@ __all__ = [
     "factor_recovery",
     "match_factors",
     "restart_reproducibility",
+    "cv_reconstruction_error",
+    "fit_restarts",
 ]
