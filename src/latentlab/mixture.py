@@ -34,10 +34,18 @@ from latentlab._validation import as_generator, check_array, check_integer, chec
 __all__ = [
     "BernoulliComponent", "EMResult", "encode_subgroups", "e_step", "m_step_weights",
     "m_step_components", "incomplete_loglik", "complete_loglik", "entropy", "fit_em",
-    "align_components", "simulate_mixture",
+    "align_components", "simulate_mixture", "LikelihoodDecreaseWarning", "ConvergenceWarning",
 ]
 
 _EPS = 1e-10
+
+
+class LikelihoodDecreaseWarning(RuntimeWarning):
+    """The EM log-likelihood dropped (a bug or a failed numerical M-step)."""
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """``max_iter`` was reached before the EM tolerance."""
 
 
 class BernoulliComponent:
@@ -251,8 +259,8 @@ def fit_em(component, X, subgroups, n_components: int, *, stage=None, n_restarts
     """Fit a subgroup mixture by EM with restarts; keep the restart with the highest ℓ.
 
     Stops when ℓ changes by less than ``tol + rtol·|ℓ|`` (the reference's quickstart
-    used ``rtol=1e-4``, ``tol=0``). ``init_thetas``/``init_weights`` start the first restart. Warns (``RuntimeWarning``)
-    if ℓ ever drops by more than 1e-8 relative, and if ``max_iter`` is reached.
+    used ``rtol=1e-4``, ``tol=0``). ``init_thetas``/``init_weights`` start the first restart. Warns (:class:`LikelihoodDecreaseWarning`)
+    if ℓ ever drops by more than 1e-8 relative, and (:class:`ConvergenceWarning`) if ``max_iter`` is reached.
     Components are sorted by parameter ``sort_by`` (index or name) for a canonical order.
 
     Examples
@@ -295,7 +303,7 @@ def fit_em(component, X, subgroups, n_components: int, *, stage=None, n_restarts
             change = history[-1] - history[-2]
             if change < -1e-8 * abs(history[-2]):
                 warnings.warn(f"EM log-likelihood decreased by {-change:.3g} at iteration {len(history) - 1}",
-                              RuntimeWarning, stacklevel=2)
+                              LikelihoodDecreaseWarning, stacklevel=2)
             if abs(change) < tol + rtol * abs(history[-1]):
                 converged = True
                 break
@@ -304,7 +312,7 @@ def fit_em(component, X, subgroups, n_components: int, *, stage=None, n_restarts
             best = (history[-1], thetas, weights, history, converged)
     loglik, thetas, weights, history, converged = best
     if not converged:
-        warnings.warn(f"EM did not converge in max_iter={max_iter} iterations", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"EM did not converge in max_iter={max_iter} iterations", ConvergenceWarning, stacklevel=2)
     key = component.param_names.index(sort_by) if isinstance(sort_by, str) else int(sort_by)
     order = np.argsort(thetas[:, key], kind="stable")
     thetas, weights = thetas[order], weights[order]

@@ -1,0 +1,175 @@
+"""Tests for the tiny lymphatic-spread HMM (latentlab.lymph)."""
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy.stats import binom
+
+from latentlab.lymph import LymphHMMComponent, early_late
+
+RNG = np.random.default_rng(20261121)
+
+
+def _brute_force_likelihood(hmm, theta, x_row, stage):
+    """Independent evaluation: explicit paths over time with per-LNL loops (no matrices)."""
+    L = len(hmm.lnls)
+    n_tumour = L
+    edges = hmm._edge_index
+    states = list(itertools.product([0, 1], repeat=L))
+    dist = {s: 0.0 for s in states}
+    dist[tuple([0] * L)] = 1.0
+    p = hmm.early_p if stage == 0 else theta[-1]
+    total = {s: 0.0 for s in states}
+    for t in range(hmm.t_max + 1):
+        w = binom.pmf(t, hmm.t_max, p)
+        for s in states:
+            total[s] += w * dist[s]
+        new = {s: 0.0 for s in states}
+        for s, mass in dist.items():
+            if mass == 0:
+                continue
+            probs = []
+            for v in range(L):
+                if s[v]:
+                    probs.append(1.0)
+                    continue
+                healthy = 1 - theta[v]
+                for e, (u, w_) in enumerate(edges):
+                    if w_ == v and s[u]:
+                        healthy *= 1 - theta[n_tumour + e]
+                probs.append(1 - healthy)
+            for s2 in states:
+                factor = 1.0
+                for v in range(L):
+                    factor *= probs[v] if s2[v] else 1 - probs[v]
+                new[s2] += mass * factor
+        dist = new
+    like = 0.0
+    for s in states:
+        obs = 1.0
+        for m, (spec, sens) in enumerate(hmm.modalities.values()):
+            for v in range(L):
+                o = x_row[m * L + v]
+                if np.isnan(o):
+                    continue
+                p_pos = sens if s[v] else 1 - spec
+                obs *= p_pos if o == 1 else 1 - p_pos
+        like += total[s] * obs
+    return like
+
+
+def test_transition_matrix_upper_triangular_rows_sum_to_one():
+    hmm = LymphHMMComponent(lnls=("I", "II", "III"))
+    A = hmm.transition_matrices(RNG.uniform(0.05, 0.95, size=(4, hmm.n_params)))
+    assert A.shape == (4, 8, 8)
+    np.testing.assert_allclose(A.sum(axis=2), 1.0, atol=1e-12)
+    assert np.all(np.tril(A, k=-1) == 0)
+    # involvement is absorbing: a move is possible only to a superset of the current state
+    for s, s2 in itertools.product(range(8), repeat=2):
+        if s & ~s2:
+            assert np.all(A[:, s, s2] == 0)
+
+
+def test_matches_brute_force_enumeration_with_missing_values():
+    hmm = LymphHMMComponent(lnls=("I", "II", "III"), modalities={"CT": (0.76, 0.81), "path": (1.0, 1.0)})
+    theta = RNG.uniform(0.05, 0.95, size=hmm.n_params)
+    X = RNG.integers(0, 2, size=(12, 6)).astype(float)
+    X[RNG.random(X.shape) < 0.3] = np.nan
+    stage = np.arange(12) % 2
+    ours = np.exp(hmm.log_likelihoods(theta[None], hmm.prepare(X, stage))[:, 0])
+    brute = [_brute_force_likelihood(hmm, theta, X[i], stage[i]) for i in range(12)]
+    np.testing.assert_allclose(ours, brute, rtol=1e-10)
+
+
+def test_likelihoods_over_all_complete_observations_sum_to_one():
+    hmm = LymphHMMComponent(lnls=("II", "III"), modalities={"CT": (0.9, 0.8), "MRI": (0.7, 0.85)})
+    X = np.array(list(itertools.product([0.0, 1.0], repeat=4)))
+    theta = np.array([[0.3, 0.1, 0.4, 0.6]])
+    for stage in (0, 1):
+        lik = np.exp(hmm.log_likelihoods(theta, hmm.prepare(X, np.full(16, stage))))
+        assert lik.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_perfect_modality_gives_state_probability():
+    hmm = LymphHMMComponent(lnls=("II", "III"))
+    theta = np.array([0.4, 0.2, 0.5, 0.7])
+    states = hmm.bits.astype(float)
+    lik = np.exp(hmm.log_likelihoods(theta[None], hmm.prepare(states, np.ones(4, int)))[:, 0])
+    np.testing.assert_allclose(lik, hmm.state_distributions(theta[None])[0, 1], rtol=1e-12)
+
+
+def test_marginalising_a_column_equals_summing_over_its_values():
+    hmm = LymphHMMComponent(lnls=("I", "II", "III"), modalities={"CT": (0.8, 0.7)})
+    theta = RNG.uniform(0.1, 0.9, size=(2, hmm.n_params))
+    X = np.array([[1.0, np.nan, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
+    lik = np.exp(hmm.log_likelihoods(theta, hmm.prepare(X, [1, 1, 1])))
+    np.testing.assert_allclose(lik[0], lik[1] + lik[2], rtol=1e-12)
+
+
+def test_fixed_late_p_removes_the_parameter():
+    free = LymphHMMComponent(lnls=("II", "III"))
+    fixed = LymphHMMComponent(lnls=("II", "III"), late_p=0.6)
+    assert fixed.param_names == free.param_names[:-1]
+    X = np.array([[1.0, 0.0]])
+    a = free.log_likelihoods([[0.3, 0.1, 0.4, 0.6]], free.prepare(X, [1]))
+    b = fixed.log_likelihoods([[0.3, 0.1, 0.4]], fixed.prepare(X, [1]))
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_simulate_matches_state_distribution():
+    hmm = LymphHMMComponent(lnls=("II", "III"))
+    theta = np.array([0.4, 0.2, 0.5, 0.7])
+    X = hmm.simulate(theta, np.ones(20000, int), rng=3)
+    codes = (X * [1, 2]).sum(axis=1).astype(int)
+    freq = np.bincount(codes, minlength=4) / len(codes)
+    expected = hmm.state_distributions(theta[None])[0, 1]
+    assert np.max(np.abs(freq - expected)) < 4 * np.sqrt(0.25 / 20000)
+
+
+def test_early_late_mapping():
+    assert early_late([0, 1, 2, 3, 4]).tolist() == [0, 0, 0, 1, 1]
+    with pytest.raises(ValueError, match="t_stage must lie in"):
+        early_late([5])
+
+
+def test_bad_inputs():
+    hmm = LymphHMMComponent(lnls=("II", "III"))
+    with pytest.raises(ValueError, match="involvement values"):
+        hmm.prepare([[2.0, 0.0]])
+    with pytest.raises(ValueError, match="X must have shape"):
+        hmm.prepare([[1.0, 0.0, 1.0]])
+    with pytest.raises(ValueError, match="stage must lie in"):
+        hmm.prepare([[1.0, 0.0]], stage=[2])
+    with pytest.raises(ValueError, match="must lie in"):
+        LymphHMMComponent(modalities={"CT": (1.5, 0.8)})
+    with pytest.raises(ValueError, match="lnl_edges"):
+        LymphHMMComponent(lnls=("II", "III"), lnl_edges=[("II", "IV")])
+
+
+def test_matches_lymph_model_per_patient_likelihoods():
+    """Cross-check against lymph-model 1.3.8 (optional dependency, skipped without it)."""
+    lymph = pytest.importorskip("lymph")
+    import pandas as pd
+
+    graph = {("tumor", "T"): ["II", "III"], ("lnl", "II"): ["III"], ("lnl", "III"): []}
+    model = lymph.models.Unilateral(graph_dict=graph)
+    model.set_modality("CT", spec=0.76, sens=0.81)
+    model.set_distribution("early", lymph.diagnosis_times.Distribution(binom.pmf(np.arange(11), 10, 0.3)))
+    model.set_distribution("late", lymph.diagnosis_times.Distribution(
+        lambda support, p=0.5: binom.pmf(support, 10, p), max_time=10))
+    params = {"TtoII_spread": 0.3, "TtoIII_spread": 0.1, "IItoIII_spread": 0.4, "late_p": 0.6}
+    model.set_params(**params)
+    X = RNG.integers(0, 2, size=(10, 2)).astype(float)
+    X[RNG.random(X.shape) < 0.3] = np.nan
+    stage = np.array(["early", "late"] * 5)
+    frame = pd.DataFrame({("CT", "ipsi", "II"): X[:, 0] == 1, ("CT", "ipsi", "III"): X[:, 1] == 1,
+                          ("tumor", "core", "t_stage"): stage})
+    frame.loc[np.isnan(X[:, 0]), ("CT", "ipsi", "II")] = None
+    frame.loc[np.isnan(X[:, 1]), ("CT", "ipsi", "III")] = None
+    model.load_patient_data(frame)
+    ours_hmm = LymphHMMComponent(lnls=("II", "III"), modalities={"CT": (0.76, 0.81)})
+    ours = np.exp(ours_hmm.log_likelihoods([list(params.values())], ours_hmm.prepare(X, (stage == "late").astype(int))))
+    for t in ("early", "late"):
+        theirs = model.patient_likelihoods(t_stage=t)
+        np.testing.assert_allclose(ours[stage == t, 0], theirs, rtol=1e-10)
