@@ -73,3 +73,18 @@ def test_bad_inputs():
         heldout_mse(np.full((10, 3), np.nan), "pca", 1)
     with pytest.raises(ValueError, match="n_test must be <= 79"):
         sample_size_curve(X, "pca", 2, [10], n_test=100)
+
+
+def test_mofa_reducer_reconstructs_planted_multiview_data():
+    from latentlab.nn.compare import MOFAReducer
+
+    X = _low_rank(n=100, rank=2, d=12, noise=0.3)
+    mofa = heldout_mse(X, "mofa", 2, rng=0, view_sizes=(6, 6))
+    assert mofa < 1.2 * heldout_mse(X, "pca", 2, rng=0) and mofa < 0.15
+    reducer = MOFAReducer(n_components=2, view_sizes=(6, 6)).fit(X)
+    Z = reducer.transform(X)
+    assert Z.shape == (100, reducer.n_components_)
+    # the plug-in posterior mean is close to q(Z)'s mean on the training samples
+    assert np.corrcoef(Z[:, 0], reducer.result_.factors[:, 0])[0, 1] > 0.99
+    with pytest.raises(ValueError, match="view_sizes must add up to the 12 columns"):
+        MOFAReducer(view_sizes=(5, 5)).fit(X)

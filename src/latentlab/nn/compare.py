@@ -8,6 +8,8 @@ is fitted on the training fold only:
 * :func:`sample_size_curve` — the same error as the training set shrinks;
 * :func:`latent_separability` — cross-validated accuracy of a logistic
   regression on the latents (the reducer is refitted inside each fold);
+* :class:`MOFAReducer` — chapter 4's multi-view factor model (:mod:`latentlab.mofa`)
+  as a transformer, projecting new samples by the posterior mean of z;
 * :func:`fusion_accuracy` — early fusion (concatenate the views, one classifier)
   versus late fusion (one classifier per view, average their probabilities).
 
@@ -21,6 +23,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 import numpy.typing as npt
+from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA, FactorAnalysis
 from sklearn.linear_model import LogisticRegression
@@ -34,6 +37,7 @@ from latentlab.optim import Adam, train
 
 __all__ = [
     "AutoencoderReducer",
+    "MOFAReducer",
     "make_reducer",
     "reconstruct",
     "heldout_mse",
@@ -43,7 +47,7 @@ __all__ = [
 ]
 
 Array = npt.NDArray[np.float64]
-METHODS = ("pca", "fa", "autoencoder")
+METHODS = ("pca", "fa", "autoencoder", "mofa")
 
 
 class AutoencoderReducer(TransformerMixin, BaseEstimator):
@@ -90,15 +94,86 @@ class AutoencoderReducer(TransformerMixin, BaseEstimator):
         return self.model_.decode(check_array(Z, "Z", ndim=2))
 
 
-def make_reducer(method: str, n_components: int, *, random_state: int = 0, **autoencoder_options):
-    """A fresh "pca", "fa" (sklearn FactorAnalysis) or "autoencoder" (ours) reducer."""
+class MOFAReducer(TransformerMixin, BaseEstimator):
+    """Chapter 4's MOFA (:class:`latentlab.mofa.MOFA`) as a scikit-learn transformer.
+
+    The columns of X are split into views by ``view_sizes`` (one view by default).
+    ``fit`` runs MOFA (ARD on, spike-and-slab off by default) on the training rows.
+    ``transform`` maps any sample to the posterior mean of its factors with the
+    fitted loadings W_m and noise precisions τ_m held at their posterior means:
+
+        z = (I + Σ_m W_mᵀ T_m W_m)⁻¹ Σ_m W_mᵀ T_m (x_m − μ_m),  T_m = diag(τ_m),
+
+    and ``inverse_transform`` returns [z W_mᵀ + μ_m]_m. ARD may prune factors,
+    so ``n_components_`` can be smaller than ``n_components``.
+
+    Examples
+    --------
+    >>> from latentlab.nn.compare import MOFAReducer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(50, 2)) @ rng.normal(size=(2, 8)) + 0.1 * rng.normal(size=(50, 8))
+    >>> reducer = MOFAReducer(n_components=2, view_sizes=(4, 4)).fit(X)
+    >>> bool(np.mean((reducer.inverse_transform(reducer.transform(X)) - X) ** 2) < 0.05)
+    True
+    """
+
+    def __init__(self, n_components: int = 10, view_sizes: Sequence[int] | None = None, spike_slab: bool = False,
+                 max_iter: int = 500, tol: float = 1e-4, random_state: int = 0) -> None:
+        self.n_components = n_components
+        self.view_sizes = view_sizes
+        self.spike_slab = spike_slab
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def _split(self, X: Array) -> list[Array]:
+        sizes = [X.shape[1]] if self.view_sizes is None else list(self.view_sizes)
+        if sum(sizes) != X.shape[1]:
+            raise ValueError(f"view_sizes must add up to the {X.shape[1]} columns of X, got {sizes}")
+        return np.split(X, np.cumsum(sizes)[:-1], axis=1)
+
+    def fit(self, X, y=None):
+        from latentlab.mofa import MOFA  # chapter 4's package
+
+        X = check_array(X, "X", ndim=2)
+        views = {f"view{m}": block for m, block in enumerate(self._split(X))}
+        result = MOFA(n_factors=self.n_components, spike_slab=self.spike_slab, max_iter=self.max_iter,
+                      tol=self.tol, verbose=False).fit(views, rng=self.random_state)
+        self.result_ = result
+        self.weights_ = [result.weights[name] for name in views]
+        self.precisions_ = [result.noise_precision[name] for name in views]
+        self.offsets_ = [result.offsets[name] for name in views]
+        self.n_components_ = result.n_factors
+        return self
+
+    def transform(self, X) -> Array:
+        X = check_array(X, "X", ndim=2)
+        precision = np.eye(self.n_components_)
+        rhs = np.zeros((X.shape[0], self.n_components_))
+        for block, W, tau, mu in zip(self._split(X), self.weights_, self.precisions_, self.offsets_):
+            precision += W.T @ (tau[:, None] * W)
+            rhs += (block - mu) @ (tau[:, None] * W)
+        return cho_solve(cho_factor(precision), rhs.T).T
+
+    def inverse_transform(self, Z) -> Array:
+        Z = check_array(Z, "Z", ndim=2)
+        return np.hstack([Z @ W.T + mu for W, mu in zip(self.weights_, self.offsets_)])
+
+
+def make_reducer(method: str, n_components: int, *, random_state: int = 0, **reducer_options):
+    """A fresh "pca", "fa" (sklearn FactorAnalysis), "autoencoder" (ours) or "mofa" (chapter 4) reducer.
+
+    Extra keyword options go to :class:`AutoencoderReducer` or :class:`MOFAReducer`.
+    """
     n_components = check_integer(n_components, "n_components", minimum=1)
     if method == "pca":
         return PCA(n_components=n_components, random_state=random_state)
     if method == "fa":
         return FactorAnalysis(n_components=n_components, random_state=random_state)
     if method == "autoencoder":
-        return AutoencoderReducer(n_components=n_components, random_state=random_state, **autoencoder_options)
+        return AutoencoderReducer(n_components=n_components, random_state=random_state, **reducer_options)
+    if method == "mofa":
+        return MOFAReducer(n_components=n_components, random_state=random_state, **reducer_options)
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
@@ -118,7 +193,7 @@ def _fit_and_score(method, n_components, X_train, X_test, random_state, options)
 
 
 def heldout_mse(X, method: str, n_components: int, *, n_splits: int = 5,
-                rng: None | int | np.random.Generator = None, **autoencoder_options) -> float:
+                rng: None | int | np.random.Generator = None, **reducer_options) -> float:
     """Cross-validated reconstruction error: mean over folds and entries of (x̂ − x)² in
     standardised units (so 1.0 is the error of predicting the training mean).
 
@@ -133,13 +208,13 @@ def heldout_mse(X, method: str, n_components: int, *, n_splits: int = 5,
     X = check_array(X, "X", ndim=2)
     seed = int(as_generator(rng).integers(2**31))
     folds = KFold(check_integer(n_splits, "n_splits", minimum=2), shuffle=True, random_state=seed)
-    return float(np.mean([_fit_and_score(method, n_components, X[tr], X[te], seed, autoencoder_options)
+    return float(np.mean([_fit_and_score(method, n_components, X[tr], X[te], seed, reducer_options)
                           for tr, te in folds.split(X)]))
 
 
 def sample_size_curve(X, method: str, n_components: int, train_sizes: Sequence[int], *,
                       n_test: int, n_repeats: int = 3, rng: None | int | np.random.Generator = None,
-                      **autoencoder_options) -> list[float]:
+                      **reducer_options) -> list[float]:
     """Held-out reconstruction error as the number of training samples shrinks.
 
     Each repeat draws a held-out set of ``n_test`` samples and, for every size,
@@ -157,12 +232,12 @@ def sample_size_curve(X, method: str, n_components: int, train_sizes: Sequence[i
         seed = int(rng.integers(2**31))
         for j, size in enumerate(sizes):
             errors[repeat, j] = _fit_and_score(method, n_components, X[pool[:size]], X[test], seed,
-                                               autoencoder_options)
+                                               reducer_options)
     return [float(e) for e in errors.mean(axis=0)]
 
 
 def latent_separability(X, labels, method: str | None, n_components: int = 2, *, n_splits: int = 5,
-                        rng: None | int | np.random.Generator = None, **autoencoder_options) -> float:
+                        rng: None | int | np.random.Generator = None, **reducer_options) -> float:
     """Cross-validated accuracy of a logistic regression on the latents (``method=None``: on X itself).
 
     The pipeline standardise → reducer → logistic regression is refitted in each
@@ -183,7 +258,7 @@ def latent_separability(X, labels, method: str | None, n_components: int = 2, *,
     seed = int(as_generator(rng).integers(2**31))
     steps = [StandardScaler()]
     if method is not None:
-        steps.append(make_reducer(method, n_components, random_state=seed, **autoencoder_options))
+        steps.append(make_reducer(method, n_components, random_state=seed, **reducer_options))
     steps.append(LogisticRegression(max_iter=2000))
     folds = StratifiedKFold(check_integer(n_splits, "n_splits", minimum=2), shuffle=True, random_state=seed)
     return float(np.mean(cross_val_score(make_pipeline(*steps), X, labels, cv=folds)))
