@@ -15,10 +15,10 @@ def make_checkpoint(seed=0, n_sig=4, n_dis=5, n_times=7, n_cov=3, lam=True):
     return Checkpoint(
         phi=rng.normal(size=(n_sig, n_dis, n_times)),
         psi=rng.normal(size=(n_sig, n_dis)),
-        gamma=rng.normal(size=(n_cov, n_sig)),
+        gamma=rng.normal(size=(n_cov, n_sig - 1)),
         kappa=float(rng.uniform(1, 3)),
         prevalence_logit=rng.normal(size=(n_dis, n_times)),
-        reference_logit=rng.normal(size=(n_sig, n_times)),
+        reference_logit=rng.normal(size=(n_sig - 1, n_times)),
         covariate_mean=np.arange(n_cov, dtype=float),
         covariate_scale=np.arange(1, n_cov + 1, dtype=float),
         signature_labels=tuple(f"sig{k}" for k in range(n_sig - 1)) + ("healthy",),

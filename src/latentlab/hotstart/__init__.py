@@ -12,13 +12,28 @@ One module per idea:
   prevalence (our extension) and modified-Jaccard signature matching.
 """
 
-from latentlab.hotstart.checkpoints import Checkpoint, load_checkpoint, pool_checkpoints, save_checkpoint
+from latentlab.hotstart.checkpoints import (
+    Checkpoint,
+    checkpoint_from_fit,
+    covariate_standardisation,
+    load_checkpoint,
+    pool_checkpoints,
+    save_checkpoint,
+)
 from latentlab.hotstart.metrics import AucResult, CalibrationResult, auc_with_ci, binned_calibration
+from latentlab.hotstart.predict import (
+    FixedSignaturePredictor,
+    LambdaFit,
+    epochs_to_threshold,
+    fit_lambda,
+    predict_hazards,
+)
 from latentlab.hotstart.risk import (
     RiskWindow,
     WindowOutcome,
     disease_group,
     dynamic_risk,
+    forward_nll,
     static_risk,
     window_outcomes,
     yearly_group_risk,
@@ -27,15 +42,23 @@ from latentlab.hotstart.transfer import (
     JaccardResult,
     anchor_offsets,
     modified_jaccard,
+    offset_recovery,
     reanchor,
     signature_disease_sets,
 )
 
 __all__ = [
     "Checkpoint",
+    "checkpoint_from_fit",
+    "covariate_standardisation",
     "save_checkpoint",
     "load_checkpoint",
     "pool_checkpoints",
+    "FixedSignaturePredictor",
+    "LambdaFit",
+    "fit_lambda",
+    "epochs_to_threshold",
+    "predict_hazards",
     "AucResult",
     "CalibrationResult",
     "auc_with_ci",
@@ -47,9 +70,11 @@ __all__ = [
     "static_risk",
     "dynamic_risk",
     "window_outcomes",
+    "forward_nll",
     "JaccardResult",
     "anchor_offsets",
     "reanchor",
+    "offset_recovery",
     "modified_jaccard",
     "signature_disease_sets",
 ]

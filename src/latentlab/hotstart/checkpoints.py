@@ -30,7 +30,14 @@ import numpy as np
 from latentlab import __version__
 from latentlab._validation import check_array, check_integer
 
-__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "pool_checkpoints"]
+__all__ = [
+    "Checkpoint",
+    "checkpoint_from_fit",
+    "covariate_standardisation",
+    "save_checkpoint",
+    "load_checkpoint",
+    "pool_checkpoints",
+]
 
 _ARRAYS = ("phi", "psi", "gamma", "prevalence_logit", "reference_logit",
            "covariate_mean", "covariate_scale")
@@ -45,18 +52,21 @@ class Checkpoint:
     phi : ndarray of shape (K+1, D, T)
         Signature logits (healthy signature last).
     psi : ndarray of shape (K+1, D)
-    gamma : ndarray of shape (P, K+1)
-        Genetic effects on λ (healthy column zero), in units of standardised G.
+    gamma : ndarray of shape (P, K)
+        Genetic effects on λ of the K disease signatures, in units of
+        standardised G (the healthy signature has none).
     kappa : float
     prevalence_logit : ndarray of shape (D, T)
         μ, the training cohort's smoothed at-risk prevalence logit.
-    reference_logit : ndarray of shape (K+1, T)
-        r_k(t), the λ prior mean before genetics (healthy row constant).
+    reference_logit : ndarray of shape (K, T)
+        r_k(t), the λ prior mean of the disease signatures before genetics.
     covariate_mean, covariate_scale : ndarray of shape (P,)
         Training standardisation: G_std = (G − mean) / scale.
     signature_labels : tuple of str, length K+1
     lam : ndarray of shape (N, K+1, T), optional
         Fitted per-person λ (batch checkpoints only).
+    healthy_mean : float
+        λ prior mean of the healthy signature (index K; −5 in the reference).
     metadata : dict
         JSON-serialisable extras (e.g. which batches were pooled).
     version : str
@@ -73,6 +83,7 @@ class Checkpoint:
     covariate_scale: np.ndarray
     signature_labels: tuple[str, ...]
     lam: np.ndarray | None = None
+    healthy_mean: float = -5.0
     metadata: dict[str, Any] = field(default_factory=dict)
     version: str = __version__
 
@@ -82,9 +93,9 @@ class Checkpoint:
         object.__setattr__(self, "phi", phi)
         expected = {
             "psi": (n_sig, n_dis),
-            "gamma": (None, n_sig),
+            "gamma": (None, n_sig - 1),
             "prevalence_logit": (n_dis, n_times),
-            "reference_logit": (n_sig, n_times),
+            "reference_logit": (n_sig - 1, n_times),
         }
         for name, shape in expected.items():
             object.__setattr__(self, name, check_array(getattr(self, name), name, shape=shape))
@@ -97,6 +108,7 @@ class Checkpoint:
         if not np.isfinite(kappa) or kappa <= 0:
             raise ValueError(f"kappa must be a finite positive number, got {self.kappa}")
         object.__setattr__(self, "kappa", kappa)
+        object.__setattr__(self, "healthy_mean", float(self.healthy_mean))
         labels = tuple(str(label) for label in self.signature_labels)
         if len(labels) != n_sig:
             raise ValueError(
@@ -149,6 +161,7 @@ class Checkpoint:
     def _arrays(self) -> dict[str, np.ndarray]:
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         arrays["kappa"] = np.array(self.kappa)
+        arrays["healthy_mean"] = np.array(self.healthy_mean)
         if self.lam is not None:
             arrays["lam"] = self.lam
         return arrays
@@ -186,8 +199,8 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike, *, fmt: str
     --------
     >>> import numpy as np, tempfile, os
     >>> from latentlab.hotstart import Checkpoint, save_checkpoint, load_checkpoint
-    >>> ckpt = Checkpoint(phi=np.zeros((2, 3, 4)), psi=np.zeros((2, 3)), gamma=np.zeros((1, 2)),
-    ...     kappa=1.0, prevalence_logit=np.zeros((3, 4)), reference_logit=np.zeros((2, 4)),
+    >>> ckpt = Checkpoint(phi=np.zeros((2, 3, 4)), psi=np.zeros((2, 3)), gamma=np.zeros((1, 1)),
+    ...     kappa=1.0, prevalence_logit=np.zeros((3, 4)), reference_logit=np.zeros((1, 4)),
     ...     covariate_mean=np.zeros(1), covariate_scale=np.ones(1), signature_labels=("s0", "healthy"))
     >>> path = os.path.join(tempfile.mkdtemp(), "master.npz")
     >>> digest = save_checkpoint(ckpt, path)
@@ -264,6 +277,7 @@ def load_checkpoint(
         checkpoint = Checkpoint(
             **{name: arrays[name] for name in _ARRAYS},
             kappa=float(arrays["kappa"]),
+            healthy_mean=float(arrays["healthy_mean"]),
             lam=arrays.get("lam"),
             signature_labels=tuple(header["signature_labels"]),
             metadata=header["metadata"],
@@ -302,8 +316,8 @@ def pool_checkpoints(checkpoints: Sequence[Checkpoint], *, leave_out: int | None
     >>> from latentlab.hotstart import Checkpoint, pool_checkpoints
     >>> def ckpt(value):
     ...     return Checkpoint(phi=np.full((2, 1, 1), value), psi=np.zeros((2, 1)),
-    ...         gamma=np.zeros((1, 2)), kappa=value, prevalence_logit=np.zeros((1, 1)),
-    ...         reference_logit=np.zeros((2, 1)), covariate_mean=np.zeros(1),
+    ...         gamma=np.zeros((1, 1)), kappa=value, prevalence_logit=np.zeros((1, 1)),
+    ...         reference_logit=np.zeros((1, 1)), covariate_mean=np.zeros(1),
     ...         covariate_scale=np.ones(1), signature_labels=("s0", "healthy"))
     >>> master = pool_checkpoints([ckpt(1.0), ckpt(2.0), ckpt(4.0)], leave_out=2)
     >>> master.kappa, float(master.phi[0, 0, 0]), master.metadata["pooled_batches"]
@@ -340,6 +354,63 @@ def pool_checkpoints(checkpoints: Sequence[Checkpoint], *, leave_out: int | None
         phi=mean("phi"), psi=mean("psi"), gamma=mean("gamma"), kappa=float(mean("kappa")),
         prevalence_logit=mean("prevalence_logit"), reference_logit=mean("reference_logit"),
         covariate_mean=first.covariate_mean, covariate_scale=first.covariate_scale,
-        signature_labels=first.signature_labels, lam=None,
+        signature_labels=first.signature_labels, lam=None, healthy_mean=first.healthy_mean,
         metadata={**first.metadata, "pooled_batches": keep},
+    )
+
+
+def covariate_standardisation(covariates) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations of training covariates (scale 1 for a constant column).
+
+    Compute these ONCE on the training cohort, fit every batch on
+    ``(G − mean) / scale`` and store them in the checkpoint; new people are then
+    standardised with the same numbers (:meth:`Checkpoint.standardise`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.hotstart import covariate_standardisation
+    >>> mean, scale = covariate_standardisation(np.array([[1.0, 5.0], [3.0, 5.0]]))
+    >>> mean.tolist(), scale.tolist()
+    ([2.0, 5.0], [1.0, 1.0])
+    """
+    G = check_array(covariates, "covariates", ndim=2)
+    if G.shape[0] < 2:
+        raise ValueError(f"covariates must have at least 2 rows to estimate a scale, got {G.shape[0]}")
+    mean, scale = G.mean(axis=0), G.std(axis=0)
+    return mean, np.where(scale > 0, scale, 1.0)
+
+
+def checkpoint_from_fit(
+    fit,
+    *,
+    covariate_mean,
+    covariate_scale,
+    signature_labels: Sequence[str] | None = None,
+    keep_lambda: bool = False,
+    metadata: dict[str, Any] | None = None,
+) -> Checkpoint:
+    """Build a :class:`Checkpoint` from a :class:`~latentlab.signatures.FitResult`.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A fitted signature model (``phi``, ``psi``, ``gamma``, ``kappa``, ``mu``,
+        ``reference``, ``lam``).
+    covariate_mean, covariate_scale : array of shape (P,)
+        The standardisation applied to G before the fit.
+    signature_labels : sequence of str, optional
+        Default ``("sig0", …, "sig{K−1}", "healthy")``.
+    keep_lambda : bool
+        Store the per-person λ as well (batch checkpoints).
+    metadata : dict, optional
+    """
+    K = int(fit.phi.shape[0] - 1)
+    labels = tuple(signature_labels) if signature_labels is not None else tuple(f"sig{k}" for k in range(K)) + ("healthy",)
+    return Checkpoint(
+        phi=fit.phi, psi=fit.psi, gamma=fit.gamma, kappa=fit.kappa, prevalence_logit=fit.mu,
+        reference_logit=fit.reference, covariate_mean=covariate_mean, covariate_scale=covariate_scale,
+        signature_labels=labels, lam=fit.lam if keep_lambda else None,
+        metadata={"parameterization": getattr(fit, "parameterization", "centered"),
+                  "n_iter": int(getattr(fit, "n_iter", 0)), **(metadata or {})},
     )
