@@ -1,0 +1,327 @@
+"""From embeddings to one row of the sweep table, the sweep itself, and choosing a model.
+
+:func:`spline_curves` turns one instance's embedding into one curve per
+perturbation (PCA to 3-D on the whole instance, a local principal curve from
+the early anchor, equal-arc-length resampling); :func:`evaluate_model`
+compares a model's "all" and "hld" instances and returns one row;
+:func:`run_sweep` trains and evaluates a grid of models; :func:`classify_tranche`,
+:func:`pareto_front` and :func:`driver_analysis` read the table.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+from sklearn.decomposition import PCA
+
+from latentlab._validation import as_generator, check_array, check_integer
+from latentlab.curves import fit_local_principal_curve, resample_equal_arclength
+from latentlab.alignment import horn_quaternion
+from latentlab.sweep.classification import f1_over_time
+from latentlab.sweep.metrics import (
+    dispersion_summary, joint_aligned_rmse, rmse_by_perturbation, segment_colinearity,
+    segment_covariance, within_colinearity,
+)
+from latentlab.sweep.simulate import HELD_OUT, feature_columns
+
+__all__ = [
+    "spline_curves", "evaluate_model", "evaluate_sweep", "run_sweep",
+    "classify_tranche", "pareto_front", "driver_analysis",
+]
+
+_META = ("embryo_id", "phenotype", "predicted_stage_hpf")
+
+
+def _check_table(table, name):
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(table).__name__}")
+    missing = [c for c in _META if c not in table.columns]
+    if missing:
+        raise ValueError(f"{name} is missing the column(s) {missing}")
+    return feature_columns(table)
+
+
+def spline_curves(
+    table: pd.DataFrame,
+    *,
+    n_points: int = 500,
+    bandwidth: float = 0.5,
+    n_components: int = 3,
+    max_iter: int = 100,
+    creep_stop: float = 0.01,
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """One equal-arc-length curve per perturbation in the instance's own 3-D PCA frame.
+
+    Following MorphSeq: PCA (3 components) on the whole instance; per
+    perturbation, the anchor is the mean of its frames with stage in
+    [min, min + 1) hpf; a local principal curve starts at the observation
+    nearest the anchor, and its ``n_points`` resampled points run from the
+    early end. (MorphSeq subsamples 5-10 % of the frames; our tables are small,
+    so every frame is used.)
+
+    Returns
+    -------
+    curves : dict
+        phenotype -> ndarray (n_points, n_components); only successful fits.
+    status : dict
+        phenotype -> "ok" or the failure ("too_few_points", "empty_neighbourhood").
+    """
+    features = _check_table(table, "table")
+    n_points = check_integer(n_points, "n_points", minimum=2)
+    Z = PCA(n_components, svd_solver="full").fit_transform(table[features].to_numpy(dtype=float))
+    curves, status = {}, {}
+    stage = table["predicted_stage_hpf"].to_numpy(dtype=float)
+    for name in sorted(table["phenotype"].unique()):
+        rows = table["phenotype"].to_numpy() == name
+        points, early = Z[rows], stage[rows]
+        if len(points) < 3:
+            status[name] = "too_few_points"
+            continue
+        anchor = points[early < early.min() + 1.0].mean(axis=0)
+        fit = fit_local_principal_curve(points, bandwidth, start=anchor, max_iter=max_iter, creep_stop=creep_stop)
+        if fit.status != "ok" or fit.length <= 0:
+            status[name] = fit.status if fit.status != "ok" else "too_few_points"
+            continue
+        spline = "arclength" if len(fit.points) >= 4 else None
+        curves[name] = resample_equal_arclength(fit, n_points, spline=spline)
+        status[name] = "ok"
+    return curves, status
+
+
+def _f1(table, features, **options):
+    return f1_over_time(table[features].to_numpy(dtype=float), table["phenotype"].to_numpy(),
+                        table["predicted_stage_hpf"].to_numpy(dtype=float), table["embryo_id"].to_numpy(),
+                        **options)
+
+
+def evaluate_model(
+    table_all: pd.DataFrame,
+    table_hld: pd.DataFrame,
+    params: dict | None = None,
+    *,
+    n_points: int = 500,
+    bandwidth: float = 0.5,
+    n_segments: int = 100,
+    n_dispersion: int = 5,
+    f1_options: dict | None = None,
+) -> dict:
+    """Evaluate one model (its "all" and "hld" instances) into one row of the sweep table.
+
+    Columns (``avg_pert`` summaries unless named per perturbation):
+    ``f1_all``, ``f1_hld``, ``f1_all_hld_diff``; ``initial_rmse``,
+    ``aligned_rmse`` (pooled, each perturbation aligned by its own proper
+    rotation, MorphSeq); ``aligned_rmse_reflect`` (ours: reflections allowed);
+    ``joint_aligned_rmse`` (ours: one transform); ``across_colinearity`` and
+    ``across_covariance`` (hld-aligned vs all curve, mean over perturbations);
+    ``within_colinearity_{all,hld}`` and ``_sd``; ``first_n``, ``last_n``,
+    ``disp_coefficient`` for each instance; ``aligned_rmse_<perturbation>``;
+    ``curve_scale`` (RMS distance of the "all" curves from their centroid)
+    and ``relative_aligned_rmse`` (aligned RMSE / curve scale; ours: an RMSE
+    in latent units rewards any model that simply shrinks its latent space);
+    ``status``. A failed curve fit does not raise: its
+    metrics are NaN and ``status`` names it.
+
+    Parameters
+    ----------
+    table_all, table_hld : pandas.DataFrame
+        The same frames embedded by the two instances (MorphSeq column names).
+    params : dict, optional
+        Hyper-parameters copied into the row.
+    """
+    features_all = _check_table(table_all, "table_all")
+    features_hld = _check_table(table_hld, "table_hld")
+    row = dict(params or {})
+    f1_options = dict(f1_options or {})
+    f1_all, f1_hld = _f1(table_all, features_all, **f1_options), _f1(table_hld, features_hld, **f1_options)
+    row.update(f1_all=f1_all.avg_pert, f1_hld=f1_hld.avg_pert, f1_all_hld_diff=f1_all.avg_pert - f1_hld.avg_pert)
+    options = dict(n_points=n_points, bandwidth=bandwidth)
+    curves_all, status_all = spline_curves(table_all, **options)
+    curves_hld, status_hld = spline_curves(table_hld, **options)
+    failed = sorted({f"{k}:{v}" for s in (status_all, status_hld) for k, v in s.items() if v != "ok"})
+    row["status"] = "ok" if not failed else "failed " + ",".join(failed)
+    names = sorted(set(curves_all) & set(curves_hld))
+    nan = float("nan")
+    if names:
+        rmse = rmse_by_perturbation(curves_all, curves_hld)
+        reflect = rmse_by_perturbation(curves_all, curves_hld, method="svd", allow_reflection=True)
+        row.update(initial_rmse=rmse["avg_pert"]["initial"], aligned_rmse=rmse["avg_pert"]["aligned"],
+                   aligned_rmse_reflect=reflect["avg_pert"]["aligned"],
+                   joint_aligned_rmse=joint_aligned_rmse(curves_all, curves_hld))
+        across, covariance = [], []
+        for name in names:
+            aligned = horn_quaternion(curves_all[name], curves_hld[name]).apply(curves_hld[name])
+            across.append(segment_colinearity(aligned, curves_all[name], n_segments=n_segments))
+            covariance.append(segment_covariance(aligned, curves_all[name], n_segments=n_segments))
+            row[f"aligned_rmse_{name}"] = rmse[name]["aligned"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            row.update(across_colinearity=float(np.nanmean(across)), across_covariance=float(np.nanmean(covariance)))
+        stacked = np.vstack([curves_all[n] for n in names])
+        row["curve_scale"] = float(np.sqrt(np.mean(np.sum((stacked - stacked.mean(axis=0)) ** 2, axis=1))))
+        row["relative_aligned_rmse"] = row["aligned_rmse"] / row["curve_scale"] if row["curve_scale"] > 0 else nan
+    else:
+        row.update(initial_rmse=nan, aligned_rmse=nan, aligned_rmse_reflect=nan, joint_aligned_rmse=nan,
+                   across_colinearity=nan, across_covariance=nan, curve_scale=nan, relative_aligned_rmse=nan)
+    for label, curves in (("all", curves_all), ("hld", curves_hld)):
+        if len(curves) >= 2:
+            mean, sd = within_colinearity(curves, n_segments=n_segments)
+            summary = dispersion_summary(curves, n=n_dispersion)
+        else:
+            mean, sd, summary = nan, nan, {"first_n": nan, "last_n": nan, "disp_coefficient": nan}
+        row[f"within_colinearity_{label}"], row[f"within_colinearity_{label}_sd"] = mean, sd
+        row.update({f"{key}_{label}": value for key, value in summary.items()})
+    return row
+
+
+def evaluate_sweep(models: Sequence[tuple[dict, pd.DataFrame, pd.DataFrame]], **options) -> pd.DataFrame:
+    """Evaluate precomputed embeddings ``[(params, table_all, table_hld), ...]``; one row per model."""
+    rows = []
+    for index, (params, table_all, table_hld) in enumerate(models):
+        rows.append({"model_index": index, **evaluate_model(table_all, table_hld, params, **options)})
+    return pd.DataFrame(rows)
+
+
+def run_sweep(
+    table: pd.DataFrame,
+    configs: Sequence,
+    *,
+    held_out: Sequence[str] = HELD_OUT,
+    verbose: bool = False,
+    **options,
+) -> pd.DataFrame:
+    """Train every configuration twice ("all" and "hld") on ``table`` and evaluate each pair.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Raw frames (e.g. :func:`latentlab.sweep.simulate.simulate_trajectories`):
+        metadata columns plus observation columns named ``x_..``.
+    configs : sequence of EmbeddingConfig
+        One per model; ``config.seed`` seeds both instances, so the same
+        configs give the same table.
+    held_out : sequence of str
+        Perturbations the "hld" instance never sees in training.
+    **options
+        Passed to :func:`evaluate_model`.
+    """
+    from tqdm.auto import tqdm
+
+    from latentlab.sweep.models import train_embedding_model
+
+    columns = [c for c in table.columns if c.startswith("x_")]
+    if not columns:
+        raise ValueError("table must have observation columns named 'x_00', 'x_01', ...")
+    X = table[columns].to_numpy(dtype=float)
+    embryos, stage = table["embryo_id"].to_numpy(), table["predicted_stage_hpf"].to_numpy(dtype=float)
+    keep = ~table["phenotype"].isin(list(held_out)).to_numpy()
+    meta = table[["embryo_id", "snip_id", "phenotype", "predicted_stage_hpf"]].reset_index(drop=True)
+    rows = []
+    for index, config in enumerate(tqdm(configs, disable=not verbose, desc="sweep")):
+        instances = []
+        for mask in (np.ones(len(X), bool), keep):
+            model = train_embedding_model(X[mask], embryos[mask], stage[mask], config)
+            Z = model.embed(X)
+            embedded = pd.DataFrame(Z, columns=[f"z_mu_b_{j:02d}" for j in range(Z.shape[1])])
+            instances.append(pd.concat([meta, embedded], axis=1))
+        rows.append({"model_index": index, **evaluate_model(*instances, config.as_params(), **options)})
+    return pd.DataFrame(rows)
+
+
+def classify_tranche(f1, rmse, *, f1_threshold: float = 0.7, rmse_threshold: float = 1.0) -> np.ndarray:
+    """Quadrant of the (F1, aligned RMSE) plane: "best", "second", "third", "fourth" or "undefined".
+
+    best: F1 > 0.7 and RMSE < 1; second: F1 > 0.7, RMSE >= 1; third: F1 <= 0.7,
+    RMSE < 1; fourth: F1 <= 0.7, RMSE >= 1; NaN in either gives "undefined".
+    Which F1 the lab note thresholded is not recorded; the sweep table's
+    ``f1_all`` and pooled ``aligned_rmse`` are our (labelled) assumption.
+
+    Examples
+    --------
+    >>> from latentlab.sweep.table import classify_tranche
+    >>> classify_tranche([0.7, 0.71, 0.9, 0.2, float("nan")], [0.5, 1.0, 0.3, 3.0, 0.1]).tolist()
+    ['third', 'second', 'best', 'fourth', 'undefined']
+    """
+    f1, rmse = np.atleast_1d(np.asarray(f1, dtype=float)), np.atleast_1d(np.asarray(rmse, dtype=float))
+    if f1.shape != rmse.shape:
+        raise ValueError(f"f1 and rmse must have the same length, got {f1.shape} and {rmse.shape}")
+    good_f1, good_rmse = f1 > f1_threshold, rmse < rmse_threshold
+    out = np.where(good_f1, np.where(good_rmse, "best", "second"), np.where(good_rmse, "third", "fourth"))
+    return np.where(np.isnan(f1) | np.isnan(rmse), "undefined", out).astype(object)
+
+
+def pareto_front(f1, rmse) -> np.ndarray:
+    """Mask of models no other model beats on both F1 (higher) and aligned RMSE (lower).
+
+    Examples
+    --------
+    >>> from latentlab.sweep.table import pareto_front
+    >>> pareto_front([0.9, 0.8, 0.7, 0.95], [1.0, 0.5, 0.6, 2.0]).tolist()
+    [True, True, False, True]
+    """
+    f1, rmse = np.asarray(f1, dtype=float), np.asarray(rmse, dtype=float)
+    if f1.shape != rmse.shape or f1.ndim != 1:
+        raise ValueError(f"f1 and rmse must be 1-D of the same length, got {f1.shape} and {rmse.shape}")
+    valid = ~(np.isnan(f1) | np.isnan(rmse))
+    geq = (f1[None, :] >= f1[:, None]) & (rmse[None, :] <= rmse[:, None])
+    strict = (f1[None, :] > f1[:, None]) | (rmse[None, :] < rmse[:, None])
+    dominated = np.any(geq & strict & valid[None, :], axis=1)
+    return valid & ~dominated
+
+
+def driver_analysis(
+    table: pd.DataFrame,
+    parameters: Sequence[str],
+    metric: str,
+    *,
+    n_boot: int = 200,
+    rng: None | int | np.random.Generator = None,
+) -> pd.DataFrame:
+    """Which hyper-parameters drive a metric across the sweep.
+
+    Categorical parameters are coded as integers in sorted order (e.g.
+    nt-xent 0, triplet 1); rows with NaN are dropped. Reported per parameter:
+    ``coefficient`` (least squares on standardised parameters and metric, the
+    lab note's analysis), ``spearman`` with a bootstrap 95 % interval
+    (``spearman_low``, ``spearman_high``; our addition).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from latentlab.sweep.table import driver_analysis
+    >>> rng = np.random.default_rng(0)
+    >>> t = pd.DataFrame({"b": rng.uniform(size=40), "m": rng.uniform(size=40)})
+    >>> t["score"] = 2 * t.b + 0.1 * rng.normal(size=40)
+    >>> driver_analysis(t, ["b", "m"], "score", rng=0).spearman.round(1).tolist()
+    [1.0, 0.1]
+    """
+    columns = list(parameters) + [metric]
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"table is missing the column(s) {missing}")
+    data = table[columns].copy()
+    for column in parameters:
+        if not pd.api.types.is_numeric_dtype(data[column]):
+            data[column] = data[column].map({v: i for i, v in enumerate(sorted(data[column].unique()))})
+    data = data.astype(float).dropna()
+    if len(data) < 4:
+        raise ValueError(f"need at least 4 complete rows for a driver analysis, got {len(data)}")
+    X, y = data[list(parameters)].to_numpy(), data[metric].to_numpy()
+    sd = X.std(axis=0)
+    Xs = np.where(sd > 0, (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1), 0.0)
+    ys = (y - y.mean()) / (y.std() if y.std() > 0 else 1.0)
+    coefficients = np.linalg.lstsq(np.column_stack([np.ones(len(ys)), Xs]), ys, rcond=None)[0][1:]
+    rng = as_generator(rng)
+    boots = np.empty((check_integer(n_boot, "n_boot", minimum=1), len(parameters)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rho = [spearmanr(X[:, j], y)[0] if sd[j] > 0 else np.nan for j in range(len(parameters))]
+        for b in range(len(boots)):
+            idx = rng.integers(0, len(y), len(y))
+            boots[b] = [spearmanr(X[idx, j], y[idx])[0] for j in range(len(parameters))]
+    low, high = np.nanpercentile(boots, [2.5, 97.5], axis=0)
+    return pd.DataFrame({"coefficient": coefficients, "spearman": np.asarray(rho, dtype=float),
+                         "spearman_low": low, "spearman_high": high}, index=list(parameters))
