@@ -64,7 +64,8 @@ def survival_nll_from_pi(
     E : array_like or Tensor of int, shape (N, D)
     event : array_like or Tensor of bool, shape (N, D)
     eps : float
-        Clamp (the gradient is zero where the clamp binds, as in the reference).
+        Clamp. The clamp is straight-through: the loss uses the clamped value
+        and its gradient is taken at the clamped value and passed on unchanged.
     reduction : {"sum", "none"}
         Total NLL, or the (N, D) per-pair NLL.
 
@@ -80,7 +81,7 @@ def survival_nll_from_pi(
     if pi.ndim != 3 or tuple(pi.shape[:2]) != tuple(E_t.shape):
         raise ValueError(f"pi must have shape (N, D, T) with (N, D) = {tuple(E_t.shape)}, got {tuple(pi.shape)}")
     T = pi.shape[2]
-    p = pi.clamp(eps, 1 - eps)
+    p = pi + (pi.clamp(eps, 1 - eps) - pi).detach()  # straight-through clamp
     log1m = torch.log1p(-p)
     cumulative = torch.cumsum(log1m, dim=2)
     index = E_t.unsqueeze(2)
@@ -97,37 +98,73 @@ def survival_nll_from_pi(
     return -ell.sum()
 
 
-def _chunk_terms(theta_T, s_T, kappa, E_c, event_c, eps, want_grad):
-    """NLL of one chunk of individuals and (optionally) its analytic gradient.
+class _Chunk:
+    """Reusable (T, n, D) work buffers, so no chunk allocates (or page-faults) afresh."""
 
-    theta_T: (T, n, K1) mixing weights; s_T: (T, K1, D) sigmoid(φ); E_c, event_c: (n, D).
-    Returns (per-pair NLL (n, D) float64, grad wrt mix (T, n, D) or None,
-    d loss / d kappa contribution, number of clamped-above cells).
+    def __init__(self, T, n, D, dtype):
+        self.hazard = torch.empty((T, n, D), dtype=dtype)
+        self.work = torch.empty((T, n, D), dtype=dtype)
+        self.keep = torch.empty((T, n, D), dtype=dtype)
+        self.ages = torch.arange(T, dtype=dtype).view(T, 1, 1)
+        self.one = torch.ones((), dtype=dtype)
+
+    def view(self, n):
+        if n == self.hazard.shape[1]:
+            return self.hazard, self.work, self.keep
+        return (self.hazard[:, :n].contiguous(), self.work[:, :n].contiguous(), self.keep[:, :n].contiguous())
+
+
+def _chunk_terms(buffers, theta_T, s_T, E_c, events, eps, want_grad, check_high=True, per_pair=False):
+    """NLL of one chunk of individuals and, optionally, the gradient wrt π.
+
+    theta_T: (T, n, K1) contiguous; s_T: (T, K1, D), already multiplied by κ;
+    E_c: (n, D); events: (i, d) index tensors of the chunk's events (local i).
+    Returns (total NLL, per-pair NLL (n, D) or None, gradient buffer
+    g = ∂(−ℓ)/∂π of shape (T, n, D) or None, clamped-above count).
+
+    Every large operation works in place on the chunk's reusable buffers. The
+    at-risk indicator [t ≤ E] is rebuilt per chunk as clamp(E + 1 − t, 0, 1)
+    (a float, so that masking is one multiplication); it is never stored for
+    all individuals.
     """
-    T = theta_T.shape[0]
-    mix = torch.bmm(theta_T, s_T)  # (T, n, D) = Σ_k θ σ(φ)
-    raw = mix * kappa
-    high = raw > 1 - eps
-    n_high = int(high.sum())
-    p = raw.clamp(eps, 1 - eps)
-    log1m = torch.log1p(-p)
-    ages = torch.arange(T, device=p.device).view(T, 1, 1)
-    risk = ages <= E_c.unsqueeze(0)  # chunk-local (T, n, D) comparison, not stored
-    index = E_c.unsqueeze(0)
-    p_E = p.gather(0, index).squeeze(0)
-    log1m_E = log1m.gather(0, index).squeeze(0)
-    survival = torch.where(risk, log1m, torch.zeros((), dtype=p.dtype)).sum(0, dtype=torch.float64)
-    event_term = torch.where(event_c, torch.log(p_E) - log1m_E, torch.zeros((), dtype=p.dtype))
-    per_pair = -(survival + event_term.to(torch.float64))
+    n = theta_T.shape[1]
+    p, work, keep = buffers.view(n)
+    torch.bmm(theta_T, s_T, out=p)  # π = κ Σ_k θ σ(φ), batched over ages
+    p.clamp_(eps, 1 - eps)
+    n_high = int(torch.count_nonzero(p >= 1 - eps)) if check_high else 0
+    i_ev, d_ev = events
+    t_ev = E_c[i_ev, d_ev]
+    p_ev = p[t_ev, i_ev, d_ev]
+    event_terms = torch.log(p_ev) - torch.log1p(-p_ev)  # log p_E − log(1 − p_E)
+    torch.sub(E_c.unsqueeze(0).to(p.dtype) + 1, buffers.ages, out=keep)
+    keep.clamp_(0.0, 1.0)  # [t ≤ E]
+    if want_grad:
+        torch.sub(buffers.one, p, out=work)  # 1 − π
+    p.neg_().log1p_().mul_(keep)  # [t ≤ E] log(1 − π), overwrites π
+    total = -(float(p.sum()) + float(event_terms.sum()))
+    pairs = None
+    if per_pair:
+        pairs = -p.sum(0).to(torch.float64)
+        pairs[i_ev, d_ev] -= event_terms.to(torch.float64)
     if not want_grad:
-        return per_pair, None, 0.0, n_high
-    # d(−ℓ)/dp: 1/(1−p) at risk, −1/p at an event age.
-    grad = torch.where(risk, 1.0 / (1.0 - p), torch.zeros((), dtype=p.dtype))
-    grad_E = torch.where(event_c, -1.0 / p_E, 1.0 / (1.0 - p_E))
-    grad.scatter_(0, index, grad_E.unsqueeze(0))
-    grad = grad * ((raw >= eps) & ~high)  # the clamp passes no gradient
-    d_kappa = float((grad * mix).sum(dtype=torch.float64))
-    return per_pair, grad, d_kappa, n_high
+        return total, pairs, None, n_high
+    # d(−ℓ)/dπ = 1/(1 − π) at risk, −1/π at an event, 0 after E
+    work.reciprocal_().mul_(keep)
+    work[t_ev, i_ev, d_ev] = -1.0 / p_ev
+    return total, pairs, work, n_high
+
+
+def _event_slices(event, chunk_size):
+    """Per chunk, the (local i, d) indices of its events, from one nonzero call."""
+    i_all, d_all = torch.nonzero(event, as_tuple=True)
+    starts = torch.arange(0, event.shape[0] + chunk_size, chunk_size)
+    bounds = torch.searchsorted(i_all, starts).tolist()
+    return [(i_all[a:b] - start, d_all[a:b]) for start, a, b in zip(starts.tolist(), bounds[:-1], bounds[1:])]
+
+
+def _may_saturate(s, kappa, eps):
+    """π ≤ κ max_k σ(φ_k): if that bound stays below 1 − eps, the upper clamp cannot bind."""
+    return bool(float(kappa) * float(s.max()) >= 1 - eps)
 
 
 class _SignatureNLL(torch.autograd.Function):
@@ -136,39 +173,42 @@ class _SignatureNLL(torch.autograd.Function):
     @staticmethod
     def forward(ctx, theta, s, kappa, E, event, chunk_size, eps):
         N, _, T = theta.shape
+        D = s.shape[1]
         theta_T = theta.permute(2, 0, 1)  # (T, N, K1) view
-        s_T = s.permute(2, 0, 1).contiguous()  # (T, K1, D)
-        kappa_value = kappa.detach()
+        kappa_value = float(kappa.detach())
+        s_T = (s * kappa_value).permute(2, 0, 1).contiguous()  # κ σ(φ) as (T, K1, D)
+        s_T_t = s_T.transpose(1, 2).contiguous()  # (T, D, K1)
+        check_high = _may_saturate(s, kappa_value, eps)
+        events = _event_slices(event, chunk_size)
         want = any(ctx.needs_input_grad[:3])
-        grad_theta = torch.zeros_like(theta_T) if want else None
+        grad_theta = torch.empty_like(theta_T) if want else None
         grad_s = torch.zeros_like(s_T) if want else None
-        grad_kappa = 0.0
-        total = torch.zeros((), dtype=torch.float64)
+        total = 0.0
         n_high = 0
-        for start in range(0, N, chunk_size):
+        buffers = _Chunk(T, min(chunk_size, N), D, theta.dtype)
+        for chunk, start in enumerate(range(0, N, chunk_size)):
             stop = min(start + chunk_size, N)
             th = theta_T[:, start:stop].contiguous()
-            per_pair, g, dk, nh = _chunk_terms(th, s_T, kappa_value, E[start:stop], event[start:stop], eps, want)
-            total = total + per_pair.sum()
+            value, _, g, nh = _chunk_terms(buffers, th, s_T, E[start:stop], events[chunk], eps, want, check_high)
+            total += value
             n_high += nh
             if want:
-                g_mix = g * kappa_value
-                grad_theta[:, start:stop] = torch.bmm(g_mix, s_T.transpose(1, 2))
-                grad_s += torch.bmm(th.transpose(1, 2), g_mix)
-                grad_kappa += dk
+                grad_theta[:, start:stop] = torch.bmm(g, s_T_t)  # already carries κ
+                grad_s.baddbmm_(th.transpose(1, 2), g)
         if n_high:
             warnings.warn(
-                f"kappa * sum(theta * sigmoid(phi)) exceeded 1 - {eps:g} in {n_high} cells; "
-                "the clamp binds there and passes no gradient",
+                f"kappa * sum(theta * sigmoid(phi)) reached the clamp 1 - {eps:g} in {n_high} cells; "
+                "there the clamp binds (the gradient is taken at the clamped value)",
                 RuntimeWarning,
                 stacklevel=3,
             )
         if want:
+            # ∂/∂κ = Σ g Σ_k θ σ(φ) = Σ_kdt σ(φ_kdt) Σ_i θ_ikt g_idt: from the small (T, K1, D) sum, no dense pass
+            grad_kappa = (grad_s * s_T).sum() / kappa_value
             ctx.save_for_backward(
-                grad_theta.permute(1, 2, 0), grad_s.permute(1, 2, 0),
-                torch.tensor(grad_kappa, dtype=kappa.dtype),
+                grad_theta.permute(1, 2, 0), (grad_s * kappa_value).permute(1, 2, 0), grad_kappa.to(kappa.dtype),
             )
-        return total.to(theta.dtype)
+        return torch.tensor(total, dtype=theta.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -184,7 +224,7 @@ def signature_nll(
     E,
     event,
     *,
-    chunk_size: int = 1024,
+    chunk_size: int = 256,
     eps: float = DEFAULT_EPS,
     reduction: str = "sum",
 ) -> torch.Tensor:
@@ -201,10 +241,10 @@ def signature_nll(
     E, event : int and bool, shape (N, D)
         Event-or-censoring index and event flag (tensors avoid a conversion per call).
     chunk_size : int
-        Individuals per chunk; peak memory ≈ 6 × chunk_size × D × T × itemsize.
+        Individuals per chunk; peak memory ≈ 3 × chunk_size × D × T × itemsize.
     eps : float
         π is clamped to ``[eps, 1 − eps]``; a ``RuntimeWarning`` says when the
-        upper clamp binds (κ Σ θ σ(φ) > 1).
+        upper clamp binds (κ Σ θ σ(φ) ≥ 1 − eps).
     reduction : {"sum", "none"}
         Differentiable total NLL (float dtype of ``lam``), or the (N, D)
         per-pair NLL in float64 without gradient (for held-out evaluation).
@@ -214,6 +254,12 @@ def signature_nll(
     The gradient is analytic: with g = ∂(−ℓ)/∂π (1/(1−π) at risk, −1/π at an
     event), ∂/∂θ_ikt = κ Σ_d g_idt σ(φ_kdt), ∂/∂σ(φ)_kdt = κ Σ_i g_idt θ_ikt and
     ∂/∂κ = Σ g π/κ; autograd takes it from there through softmax and sigmoid.
+
+    Reference behaviour: the reference clamps π with ``torch.clamp``, whose
+    gradient is zero where the clamp binds, so a cell stuck above 1 − eps
+    never learns to come back. Here the clamp is straight-through: the value
+    is clamped, and the gradient is evaluated at the clamped value. Away from
+    the clamp both agree exactly.
 
     Examples
     --------
@@ -241,11 +287,13 @@ def signature_nll(
     if reduction == "none":
         with torch.no_grad():
             theta_T = theta.permute(2, 0, 1)
-            s_T = s.permute(2, 0, 1).contiguous()
+            s_T = (s * float(kappa)).permute(2, 0, 1).contiguous()
+            buffers = _Chunk(lam.shape[2], min(chunk_size, lam.shape[0]), phi.shape[1], lam.dtype)
+            events = _event_slices(event_t, chunk_size)
             parts = [
-                _chunk_terms(theta_T[:, a : a + chunk_size].contiguous(), s_T, kappa.detach(),
-                             E_t[a : a + chunk_size], event_t[a : a + chunk_size], eps, False)[0]
-                for a in range(0, lam.shape[0], chunk_size)
+                _chunk_terms(buffers, theta_T[:, a : a + chunk_size].contiguous(), s_T, E_t[a : a + chunk_size],
+                             events[c], eps, False, check_high=False, per_pair=True)[1]
+                for c, a in enumerate(range(0, lam.shape[0], chunk_size))
             ]
         return torch.cat(parts, dim=0)
     if reduction != "sum":
