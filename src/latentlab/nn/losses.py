@@ -35,7 +35,8 @@ class Loss:
 
     name = "loss"
 
-    def forward(self, output: Array, target) -> float:
+    def forward(self, output: Array, target, *, check: bool = True) -> float:
+        """L(output, target); ``check=False`` skips validation (for pre-validated batches)."""
         raise NotImplementedError
 
     def backward(self) -> Array:
@@ -63,12 +64,13 @@ class MSELoss(Loss):
 
     name = "mse"
 
-    def forward(self, output: Array, target) -> float:
-        output = _check_output(output)
-        target = check_array(target, "target", dtype=float)
+    def forward(self, output: Array, target, *, check: bool = True) -> float:
+        if check:
+            output = _check_output(output)
+            target = check_array(target, "target", dtype=float)
         if target.ndim == 1 and output.shape[1] == 1:
             target = target[:, None]
-        if target.shape != output.shape:
+        if check and target.shape != output.shape:
             raise ValueError(f"target must have the output's shape {output.shape}, got {target.shape}")
         self._residual = output - target
         return float(np.mean(self._residual**2))
@@ -90,14 +92,17 @@ class BCEWithLogitsLoss(Loss):
 
     name = "bce"
 
-    def forward(self, output: Array, target) -> float:
-        z = _check_output(output)
-        y = check_array(target, "target", dtype=float)
+    def forward(self, output: Array, target, *, check: bool = True) -> float:
+        z, y = output, target
+        if check:
+            z = _check_output(output)
+            y = check_array(target, "target", dtype=float)
         if y.ndim == 1 and z.shape[1] == 1:
             y = y[:, None]
-        if y.shape != z.shape:
-            raise ValueError(f"target must have the output's shape {z.shape}, got {y.shape}")
-        check_in_range(y, "target", 0, 1)
+        if check:
+            if y.shape != z.shape:
+                raise ValueError(f"target must have the output's shape {z.shape}, got {y.shape}")
+            check_in_range(y, "target", 0, 1)
         self._z, self._y = z, y
         losses = np.maximum(z, 0) - y * z + np.log1p(np.exp(-np.abs(z)))
         return float(np.mean(losses))
@@ -123,12 +128,14 @@ class CrossEntropyLoss(Loss):
 
     name = "cross_entropy"
 
-    def forward(self, output: Array, target) -> float:
-        z = _check_output(output)
-        y = check_array(target, "target", ndim=1, dtype=int)
-        if y.shape[0] != z.shape[0]:
-            raise ValueError(f"target must have one label per row of output ({z.shape[0]}), got {y.shape[0]}")
-        check_in_range(y, "target", 0, z.shape[1] - 1)
+    def forward(self, output: Array, target, *, check: bool = True) -> float:
+        z, y = output, target
+        if check:
+            z = _check_output(output)
+            y = check_array(target, "target", ndim=1, dtype=int)
+            if y.shape[0] != z.shape[0]:
+                raise ValueError(f"target must have one label per row of output ({z.shape[0]}), got {y.shape[0]}")
+            check_in_range(y, "target", 0, z.shape[1] - 1)
         log_p = log_softmax(z)
         self._p, self._y = np.exp(log_p), y
         return float(-np.mean(log_p[np.arange(len(y)), y]))

@@ -57,8 +57,15 @@ class Sequential:
         self.n_in = dense[0].n_in if dense else None
         self.n_out = dense[-1].n_out if dense else None
 
-    def forward(self, X: Array) -> Array:
-        """Run the layers on X of shape (n, n_in); NaN or infinite inputs are rejected."""
+    def forward(self, X: Array, *, check: bool = True) -> Array:
+        """Run the layers on X of shape (n, n_in); NaN or infinite inputs are rejected.
+
+        ``check=False`` skips the input checks (the training loop validates once).
+        """
+        if not check:
+            for layer in self.layers:
+                X = layer.forward(X)
+            return X
         X = check_array(X, "X", ndim=2, dtype=None)
         if not np.issubdtype(X.dtype, np.floating):
             X = X.astype(np.float64)

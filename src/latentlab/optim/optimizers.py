@@ -139,7 +139,7 @@ def clip_grad_norm(gradients: Sequence[Array], max_norm: float) -> float:
     (5.0, array([0.6, 0.8]))
     """
     max_norm = check_positive(max_norm, "max_norm")
-    total = float(np.sqrt(sum(float(np.sum(g * g)) for g in gradients)))
+    total = float(np.sqrt(sum(np.vdot(g, g) for g in gradients)))
     coefficient = max_norm / (total + 1e-6)
     if coefficient < 1:
         for g in gradients:

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_same_length
-from latentlab.nn.losses import Loss, get_loss
+from latentlab.nn.losses import CrossEntropyLoss, Loss, get_loss
 from latentlab.optim.optimizers import SGD, Adam, Momentum, Optimizer, clip_grad_norm
 from latentlab.optim.schedules import ReduceLROnPlateau, Schedule
 
@@ -64,6 +64,13 @@ def make_optimizer(name: str, model, *, lr: float, **options) -> Optimizer:
     if name not in classes:
         raise ValueError(f"optimizer must be one of {sorted(classes)} or an Optimizer, got {name!r}")
     return classes[name](model.parameters(), model.gradients(), lr=lr, **options)
+
+
+def _prepared_targets(loss: Loss, y) -> np.ndarray:
+    """Targets as the loss's unchecked path expects them: int labels or float64 values."""
+    if isinstance(loss, CrossEntropyLoss):
+        return np.asarray(y).astype(np.int64)
+    return np.asarray(y, dtype=np.float64)
 
 
 def train(
@@ -148,6 +155,8 @@ def train(
         X_val = check_array(X_val, "X_val", ndim=2)
         check_same_length({"X_val": X_val, "y_val": np.asarray(y_val)})
     rng = as_generator(rng)
+    loss.forward(model.forward(X), y)  # validates X against the model and every target once
+    y = _prepared_targets(loss, y)
     history, val_history, lr_history, norms = [], [], [], []
     best, best_epoch, best_state, waited, stopped = np.inf, 0, None, 0, False
     for epoch in tqdm(range(1, epochs + 1), disable=not verbose, desc="train"):
@@ -156,7 +165,7 @@ def train(
         lr_history.append(float(optimizer.lr))
         for start in range(0, n, batch_size):
             rows = order[start:start + batch_size]
-            value = loss.forward(model.forward(X[rows]), y[rows])
+            value = loss.forward(model.forward(X[rows], check=False), y[rows], check=False)
             if not np.isfinite(value):
                 raise FloatingPointError(
                     f"loss is {value} at epoch {epoch}, batch {n_batches + 1}; "
@@ -167,7 +176,7 @@ def train(
             if clip_norm is not None:
                 norm_total += clip_grad_norm(grads, clip_norm)
             else:
-                norm_total += float(np.sqrt(sum(float(np.sum(g * g)) for g in grads)))
+                norm_total += float(np.sqrt(sum(np.vdot(g, g) for g in grads)))
             optimizer.step()
             total += value * len(rows)
             n_batches += 1
