@@ -143,3 +143,21 @@ def test_transfer_recovers_planted_delta_better_than_cold_fit_at_small_n():
     cold = offset_recovery(cold_b.phi, mu_b, cohort_b.truth.delta)
     assert transferred > cold + 0.1
     assert transferred > 0.9
+
+
+def test_gp_extrapolation_is_the_conditional_mean_and_keeps_no_leakage(setting):
+    sim, _, master = setting
+    held, cut = sim.batch(3), 7
+    predictor = FixedSignaturePredictor(master, n_epochs=5, extrapolation="gp")
+    fit = predictor.fit(held, enrollment=cut, rng=0)
+    plain = FixedSignaturePredictor(master, n_epochs=5).fit(held, enrollment=cut, rng=0)
+    np.testing.assert_array_equal(fit.lam[:, :, :cut], plain.lam[:, :, :cut])  # the past is the same fit
+    mean = predictor.prior_mean(held.G).numpy()
+    K_full = predictor._prior.kernel
+    past = fit.lam[3, 1, :cut] - mean[3, 1, :cut]
+    expected = mean[3, 1, cut:] + K_full[cut:, :cut] @ np.linalg.solve(K_full[:cut, :cut], past)
+    np.testing.assert_allclose(fit.lam[3, 1, cut:], expected, rtol=1e-6, atol=1e-6)
+    again = predictor.fit(redraw_after(held, cut, rng=2), enrollment=cut, rng=0)
+    np.testing.assert_array_equal(again.lam, fit.lam)
+    with pytest.raises(ValueError, match="extrapolation must be"):
+        FixedSignaturePredictor(master, extrapolation="linear")

@@ -42,6 +42,7 @@ from latentlab.hotstart.transfer import (
     JaccardResult,
     anchor_offsets,
     modified_jaccard,
+    offset_disease_sets,
     offset_recovery,
     reanchor,
     signature_disease_sets,
@@ -77,4 +78,5 @@ __all__ = [
     "offset_recovery",
     "modified_jaccard",
     "signature_disease_sets",
+    "offset_disease_sets",
 ]

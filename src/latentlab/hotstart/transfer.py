@@ -30,6 +30,7 @@ __all__ = [
     "reanchor",
     "offset_recovery",
     "signature_disease_sets",
+    "offset_disease_sets",
     "JaccardResult",
     "modified_jaccard",
 ]
@@ -152,6 +153,20 @@ def signature_disease_sets(
     if min_psi is not None:
         assigned = rows.max(axis=0) >= min_psi
     return [np.flatnonzero((best == k) & assigned) for k in range(rows.shape[0])]
+
+
+def offset_disease_sets(phi: npt.ArrayLike, prevalence_logit: npt.ArrayLike) -> list[np.ndarray]:
+    """Disease sets of each signature from its time-averaged offsets Δ̄_kd = mean_t (φ_kdt − μ_d(t)).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.hotstart import offset_disease_sets
+    >>> phi = np.zeros((3, 2, 4)); phi[0, 0] = 2.0; phi[1, 1] = 2.0; phi[2] = -5.0
+    >>> [s.tolist() for s in offset_disease_sets(phi, np.zeros((2, 4)))]
+    [[0], [1]]
+    """
+    return signature_disease_sets(anchor_offsets(phi, prevalence_logit).mean(axis=2))
 
 
 @dataclass(frozen=True)
