@@ -74,16 +74,17 @@ def test_pruning_keeps_at_least_one_factor(small):
 
 
 def test_missing_entries_keep_recovery_and_count_only_observed(small, small_fit):
-    sim = simulate_mofa(n_samples=200, view_sizes=(500, 300), missing_fraction=0.1, rng=0)
-    fit = MOFA(10, verbose=False, tol=1e-5).fit(sim.views, rng=1)
-    _, subspace = factor_recovery(sim.factors, fit.factors[:, fit.active_factors()])
+    mask_rng = np.random.default_rng(3)
+    views = [np.where(mask_rng.random(v.shape) < 0.1, np.nan, v) for v in small.views]
+    fit = MOFA(10, verbose=False, tol=1e-5).fit(views, rng=1)
+    _, subspace = factor_recovery(small.factors, fit.factors[:, fit.active_factors()])
     assert subspace.min() > 0.99
     assert np.abs(100 * (fit.r2_total - small_fit.r2_total)).max() < 1.0
-    data, _ = prepare_views(sim.views)
+    data, _ = prepare_views(views)
     state = initial_state(data, 4, "pca", np.random.default_rng(0))
     sweep(data, state, Options(), iteration=1)
-    for view, vs in zip(data, state.views):
-        np.testing.assert_array_equal(vs.tau_a - 1e-3, 0.5 * (~np.isnan(sim.views[data.index(view)])).sum(axis=0))
+    for view, vs in zip(views, state.views):
+        np.testing.assert_array_equal(vs.tau_a - 1e-3, 0.5 * (~np.isnan(view)).sum(axis=0))
 
 
 def test_whole_missing_samples_use_the_fast_path_and_match_the_residual_path(small):
@@ -204,6 +205,15 @@ def test_bad_input_raises_clear_errors(views, kwargs, message):
     n_factors = kwargs.pop("n_factors", 2)
     with pytest.raises(ValueError, match=message):
         MOFA(n_factors, verbose=False, **kwargs).fit(views, rng=0)
+
+
+def test_feature_names_are_kept_and_checked(small):
+    views = [small.views[0][:, :4], small.views[1][:, :3]]
+    names = {"view0": list("abcd"), "view1": list("xyz")}
+    fit = MOFA(2, verbose=False, spike_slab=False, max_iter=400).fit(views, feature_names=names, rng=0)
+    assert fit.feature_names["view1"] == ["x", "y", "z"]
+    with pytest.raises(ValueError, match="must have 3 entries"):
+        MOFA(2, verbose=False).fit(views, feature_names=[list("abcd"), list("xy")], rng=0)
 
 
 def test_stochastic_refuses_non_gaussian_views():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 import numpy as np
-from scipy.stats import hypergeom
+from scipy.stats import hypergeom, kruskal
 
 from latentlab._validation import check_array, check_integer
 
@@ -22,6 +22,7 @@ __all__ = [
     "factor_recovery",
     "match_factors",
     "restart_reproducibility",
+    "label_association",
 ]
 
 
@@ -206,3 +207,32 @@ def restart_reproducibility(factor_sets: Sequence[np.ndarray]) -> np.ndarray:
         raise ValueError(f"factor_sets must hold at least two fits, got {len(factor_sets)}")
     reference = factor_sets[0]
     return np.array([np.abs(match_factors(reference, other)[1]) for other in factor_sets[1:]])
+
+
+def label_association(factors: np.ndarray, labels) -> np.ndarray:
+    """Kruskal–Wallis p-value of each factor against a categorical sample label.
+
+    Samples whose label is missing (``None``/empty string) are left out. The
+    labels play no part in the fit; this only asks afterwards which factors
+    differ between groups.
+
+    Returns
+    -------
+    ndarray of shape (n_factors,)
+
+    Examples
+    --------
+    >>> from latentlab.mofa.metrics import label_association
+    >>> Z = np.column_stack([np.r_[np.zeros(10), np.ones(10)] + np.linspace(0, 0.1, 20), np.tile([0.0, 1.0], 10)])
+    >>> (label_association(Z, ["a"] * 10 + ["b"] * 10) < 0.01).tolist()
+    [True, False]
+    """
+    Z = check_array(factors, "factors", ndim=2)
+    labels = np.asarray(labels, dtype=object)
+    if labels.shape != (Z.shape[0],):
+        raise ValueError(f"labels must have shape ({Z.shape[0]},), got {labels.shape}")
+    keep = np.array([label is not None and label != "" for label in labels])
+    groups = sorted(set(labels[keep].tolist()))
+    if len(groups) < 2:
+        raise ValueError(f"labels must hold at least two groups, got {groups}")
+    return np.array([kruskal(*[Z[keep & (labels == g), k] for g in groups]).pvalue for k in range(Z.shape[1])])

@@ -42,6 +42,24 @@ def _r2_of_state(data, state) -> np.ndarray:
                      for view, vs in zip(data, state.views)])
 
 
+def _check_feature_names(feature_names, data, default_names) -> list[list[str]]:
+    if feature_names is None:
+        return default_names
+    if isinstance(feature_names, dict):
+        missing = [v.name for v in data if v.name not in feature_names]
+        if missing:
+            raise ValueError(f"feature_names has no entry for view(s) {missing}")
+        feature_names = [feature_names[v.name] for v in data]
+    feature_names = [[str(name) for name in names] for names in feature_names]
+    if len(feature_names) != len(data):
+        raise ValueError(f"feature_names must have one list per view ({len(data)}), got {len(feature_names)}")
+    for view, names in zip(data, feature_names):
+        if len(names) != view.Y.shape[1]:
+            raise ValueError(
+                f"feature_names of view {view.name!r} must have {view.Y.shape[1]} entries, got {len(names)}")
+    return feature_names
+
+
 class MOFA:
     """Multi-view factor analysis (MOFA / MOFA+) by mean-field variational Bayes.
 
@@ -143,18 +161,22 @@ class MOFA:
             check_positive(self.learning_rate, "learning_rate")
             check_positive(self.forgetting_rate, "forgetting_rate", strict=False)
 
-    def fit(self, views, *, rng: None | int | np.random.Generator = None) -> MOFAResult:
+    def fit(self, views, *, feature_names=None, rng: None | int | np.random.Generator = None) -> MOFAResult:
         """Fit the model to ``views`` and return a frozen :class:`MOFAResult`.
 
         Parameters
         ----------
         views : list or dict of array_like of shape (n_samples, n_features_m)
             NaN for missing entries, all-NaN rows for samples missing from a view.
+        feature_names : list or dict of list of str, optional
+            Names of each view's features (default: DataFrame columns, else
+            ``"<view>_<j>"``).
         rng : None, int or numpy.random.Generator
             Seeds the PCA solver (or the random initialisation) and SVI minibatches.
         """
         self._check()
-        data, feature_names = prepare_views(views, self.likelihoods, center=self.center)
+        data, default_names = prepare_views(views, self.likelihoods, center=self.center)
+        feature_names = _check_feature_names(feature_names, data, default_names)
         if self.stochastic and any(v.likelihood != "gaussian" for v in data):
             raise ValueError("stochastic=True supports Gaussian views only; fit non-Gaussian views in full batch")
         generator = as_generator(rng)

@@ -21,7 +21,8 @@ class MOFAResult:
     Attributes
     ----------
     factors, factor_variances : ndarray of shape (n_samples, K)
-        Posterior means ⟨z⟩ and variances of q(Z).
+        Posterior means ⟨z⟩ and variances of q(Z). Factors are ordered by
+        decreasing R² summed over views (Factor1 explains the most).
     weights, weight_variances : dict of str -> ndarray of shape (n_features_m, K)
         ⟨s w⟩ and Var(s w) per view.
     slab_probability : dict of str -> ndarray of shape (n_features_m, K)
@@ -94,10 +95,15 @@ class MOFAResult:
             alpha.append(gamma_expectations(vs.alpha_a, vs.alpha_b)[0] if options.ard else np.ones(vs.mu.shape[1]))
             theta.append(vs.theta_a / (vs.theta_a + vs.theta_b) if options.spike_slab else np.ones(vs.mu.shape[1]))
         history = [float(v) for v in fields.pop("history")]
+        # factors in decreasing order of R² summed over views (as in mofapy2's output files)
+        order = np.argsort(-np.sum(r2_k, axis=0), kind="stable")
+        for table in (weights, variances, slab):
+            for name in table:
+                table[name] = table[name][:, order]
         return cls(
-            factors=state.Z_mean.copy(), factor_variances=state.Z_var.copy(), weights=weights,
-            weight_variances=variances, slab_probability=slab, r2_per_factor=np.array(r2_k),
-            r2_total=np.array(r2), ard_precision=np.array(alpha), sparsity=np.array(theta),
+            factors=state.Z_mean[:, order], factor_variances=state.Z_var[:, order], weights=weights,
+            weight_variances=variances, slab_probability=slab, r2_per_factor=np.array(r2_k)[:, order],
+            r2_total=np.array(r2), ard_precision=np.array(alpha)[:, order], sparsity=np.array(theta)[:, order],
             noise_precision=tau, offsets=offsets, elbo=history[-1], history=history,
             view_names=names, likelihoods=[v.likelihood for v in data],
             feature_names=dict(zip(names, feature_names)), **fields)
