@@ -181,3 +181,12 @@ def test_bad_inputs():
         SGD([np.zeros(2)], [np.zeros(3)], lr=0.1)
     with pytest.raises(ValueError, match="input to Dense"):
         Dense(3, 2).forward(np.zeros((1, 4)))
+
+
+def test_train_keeps_float32_when_asked():
+    rng = np.random.default_rng(0)
+    net = MLP([4, 8, 3], activation="relu", rng=0, dtype=np.float32)
+    X, y = rng.normal(size=(40, 4)).astype(np.float32), rng.integers(0, 3, size=40)
+    result = train(net, "cross_entropy", X, y, optimizer="sgd", lr=0.1, epochs=5, batch_size=8, rng=0, verbose=False)
+    assert all(p.dtype == np.float32 for p in net.parameters())
+    assert result.history[-1] < result.history[0]

@@ -70,7 +70,8 @@ def _prepared_targets(loss: Loss, y) -> np.ndarray:
     """Targets as the loss's unchecked path expects them: int labels or float64 values."""
     if isinstance(loss, CrossEntropyLoss):
         return np.asarray(y).astype(np.int64)
-    return np.asarray(y, dtype=np.float64)
+    y = np.asarray(y)
+    return y if y.dtype in (np.float32, np.float64) else y.astype(np.float64)
 
 
 def train(
@@ -139,7 +140,9 @@ def train(
     (True, 500)
     """
     loss = get_loss(loss)
-    X = check_array(X, "X", ndim=2)
+    X = check_array(X, "X", ndim=2, dtype=None)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
     y = np.asarray(y)
     n = check_same_length({"X": X, "y": y})
     epochs = check_integer(epochs, "epochs", minimum=1)
