@@ -13,17 +13,18 @@ from latentlab.sweep.metrics import (
     segment_colinearity, segment_covariance, within_colinearity,
 )
 from latentlab.sweep.simulate import (
-    HELD_OUT, PERTURBATIONS, simulate_instance_pair, simulate_sweep, simulate_trajectories,
+    HELD_OUT, PERTURBATIONS, noisy_helix, simulate_instance_pair, simulate_sweep, simulate_trajectories,
 )
 from latentlab.sweep.table import (
-    classify_tranche, driver_analysis, evaluate_model, evaluate_sweep, pareto_front, run_sweep, spline_curves,
+    classify_tranche, driver_analysis, evaluate_model, evaluate_sweep, instance_pca, pareto_front, run_sweep,
+    spline_curves,
 )
 
 __all__ = [
     "F1OverTime", "embryo_grouped_split", "f1_over_time",
     "dispersion_profile", "dispersion_summary", "joint_aligned_rmse", "rmse_by_perturbation",
     "segment_colinearity", "segment_covariance", "within_colinearity",
-    "HELD_OUT", "PERTURBATIONS", "simulate_instance_pair", "simulate_sweep", "simulate_trajectories",
-    "classify_tranche", "driver_analysis", "evaluate_model", "evaluate_sweep", "pareto_front", "run_sweep",
+    "HELD_OUT", "PERTURBATIONS", "noisy_helix", "simulate_instance_pair", "simulate_sweep", "simulate_trajectories",
+    "classify_tranche", "driver_analysis", "evaluate_model", "evaluate_sweep", "instance_pca", "pareto_front", "run_sweep",
     "spline_curves",
 ]

@@ -29,7 +29,7 @@ from latentlab.sweep.metrics import (
 from latentlab.sweep.simulate import HELD_OUT, feature_columns
 
 __all__ = [
-    "spline_curves", "evaluate_model", "evaluate_sweep", "run_sweep",
+    "instance_pca", "spline_curves", "evaluate_model", "evaluate_sweep", "run_sweep",
     "classify_tranche", "pareto_front", "driver_analysis",
 ]
 
@@ -43,6 +43,24 @@ def _check_table(table, name):
     if missing:
         raise ValueError(f"{name} is missing the column(s) {missing}")
     return feature_columns(table)
+
+
+def instance_pca(table: pd.DataFrame, n_components: int = 3) -> np.ndarray:
+    """The instance's own PCA coordinates of its feature columns, shape (n_rows, n_components).
+
+    Each instance gets its own PCA (MorphSeq), so the axes of two instances
+    may differ by a rotation and by sign flips.
+
+    Examples
+    --------
+    >>> from latentlab.sweep.simulate import simulate_instance_pair
+    >>> from latentlab.sweep.table import instance_pca
+    >>> instance_pca(simulate_instance_pair(0.5, rng=0)[0]).shape
+    (450, 3)
+    """
+    features = _check_table(table, "table")
+    return PCA(check_integer(n_components, "n_components", minimum=1), svd_solver="full").fit_transform(
+        table[features].to_numpy(dtype=float))
 
 
 def spline_curves(
@@ -70,9 +88,8 @@ def spline_curves(
     status : dict
         phenotype -> "ok" or the failure ("too_few_points", "empty_neighbourhood").
     """
-    features = _check_table(table, "table")
     n_points = check_integer(n_points, "n_points", minimum=2)
-    Z = PCA(n_components, svd_solver="full").fit_transform(table[features].to_numpy(dtype=float))
+    Z = instance_pca(table, n_components)
     curves, status = {}, {}
     stage = table["predicted_stage_hpf"].to_numpy(dtype=float)
     for name in sorted(table["phenotype"].unique()):
