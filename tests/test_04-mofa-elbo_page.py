@@ -26,6 +26,8 @@ def test_elbo_section(glued):
     parts = ["term_Y", "term_Z", "term_W", "term_Tau", "term_AlphaW", "term_ThetaW"]
     assert sum(glued[p] for p in parts) == pytest.approx(glued["fit_elbo"], rel=1e-10)
     assert glued["term_Z"] < 0 and glued["term_W"] < 0
+    assert glued["gain_W"] > glued["gain_Y"] > 0 and glued["gain_Z"] > 0
+    assert abs(glued["gain_AlphaW"]) < 5 and abs(glued["gain_Tau"]) < 5
 
 
 def test_variance_explained_ard_and_pruning(glued):
