@@ -5,7 +5,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from latentlab.curves import (
-    curve_length, fit_local_principal_curve, project_onto_curve, resample_equal_arclength,
+    curve_length, fit_local_principal_curve, fit_measures, project_onto_curve, resample_equal_arclength,
 )
 
 TRUE_S = np.linspace(0, np.pi / 2, 4001)
@@ -44,6 +44,14 @@ def test_lpc_recovers_noisy_helix(bandwidth):
     assert abs(curve.length - true_arc[-1]) < 2 * bandwidth
     pseudotime = project_onto_curve(X, curve).arc_length
     assert spearmanr(pseudotime, s)[0] > 0.99
+
+
+def test_fit_measures_beat_the_straight_line():
+    s, X = noisy_helix(seed=7)
+    curve = fit_local_principal_curve(X, 0.3, start=X[0])
+    measures = fit_measures(X, curve)
+    assert 0.5 < measures["r_c"] <= 1  # the quarter helix is not far from straight
+    assert measures["coverage"] > 0.9  # noise sd 0.1 in 3-D: most points within h = 0.3
 
 
 def test_point_zero_is_nearest_the_anchor_and_start_index_is_the_start():

@@ -133,6 +133,8 @@ def test_bad_inputs():
         rmse_by_perturbation({"wt": LINE}, {"wt": LINE[:100]})
     with pytest.raises(ValueError, match="share no perturbation"):
         rmse_by_perturbation({"wt": LINE}, {"gdf3": LINE})
+    with pytest.raises(ValueError, match="at least n_segments"):
+        segment_colinearity(LINE[:50], LINE, strict=True)
     with pytest.raises(ValueError, match="variant must be"):
         segment_colinearity(LINE, LINE, variant="both")
     with pytest.raises(ValueError, match="same length"):

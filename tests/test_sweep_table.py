@@ -48,6 +48,11 @@ def test_generator_knob_moves_metrics_in_the_known_direction(synthetic_sweep):
     assert (table.aligned_rmse_reflect <= table.aligned_rmse + 1e-12).all()
 
 
+def test_parallel_evaluation_gives_the_same_table():
+    models = simulate_sweep(3, rng=5, n_embryos=3, n_frames=8)
+    pd.testing.assert_frame_equal(evaluate_sweep(models, n_points=120), evaluate_sweep(models, n_points=120, n_jobs=2))
+
+
 def test_driver_analysis_finds_the_true_driver(synthetic_sweep):
     drivers = driver_analysis(synthetic_sweep, ["prettiness", "loss_type"], "aligned_rmse", rng=0)
     assert drivers.spearman["prettiness"] < -0.5

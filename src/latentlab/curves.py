@@ -52,6 +52,7 @@ __all__ = [
     "project_onto_curve",
     "resample_equal_arclength",
     "curve_length",
+    "fit_measures",
 ]
 
 #: A point further than this many bandwidths from every observation has an
@@ -471,3 +472,35 @@ def project_onto_curve(
         distance[lo:lo + chunk_size] = np.sqrt(d2[rows, best])
         projected[lo:lo + chunk_size] = starts[best] + tb[:, None] * vectors[best]
     return CurveProjection(arc, distance, projected)
+
+
+def fit_measures(
+    X: npt.ArrayLike, curve: npt.ArrayLike | LocalPrincipalCurve, *, tau: float | None = None
+) -> dict[str, float]:
+    """LPCM's goodness-of-fit measures of a curve for the points ``X``.
+
+    ``r_c = 1 - mean distance to the curve / mean distance to the first
+    principal-component line`` (1 is perfect, 0 no better than a straight line)
+    and ``coverage`` = share of points within ``tau`` of the curve (default:
+    the curve's bandwidth, or 0.1 for a plain array).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.curves import fit_measures
+    >>> s = np.linspace(0, np.pi, 200)
+    >>> X = np.column_stack([np.cos(s), np.sin(s)])
+    >>> measures = fit_measures(X, X, tau=0.01)
+    >>> round(measures["r_c"], 3), measures["coverage"]
+    (1.0, 1.0)
+    """
+    if tau is None:
+        tau = curve.bandwidth if isinstance(curve, LocalPrincipalCurve) else 0.1
+    distance = project_onto_curve(X, curve).distance
+    X = np.asarray(X, dtype=float)
+    centred = X - X.mean(axis=0)
+    direction = np.linalg.svd(centred, full_matrices=False)[2][0]
+    line_distance = np.linalg.norm(centred - np.outer(centred @ direction, direction), axis=1)
+    baseline = float(line_distance.mean())
+    r_c = 1.0 - float(distance.mean()) / baseline if baseline > 0 else float("nan")
+    return {"r_c": r_c, "coverage": float(np.mean(distance <= check_positive(tau, "tau")))}

@@ -35,13 +35,16 @@ def _curve(value, name):
     return curve
 
 
-def _segment_vectors(a, b, n_segments, oriented):
+def _segment_vectors(a, b, n_segments, oriented, strict=False):
     a, b = _curve(a, "a"), _curve(b, "b")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"a and b must have the same dimension, got {a.shape[1]} and {b.shape[1]}")
     n_segments = check_integer(n_segments, "n_segments", minimum=1)
     n = min(len(a), len(b))
     if n < n_segments + 1:
+        if strict:
+            raise ValueError(f"curves need at least n_segments + 1 = {n_segments + 1} points for "
+                             f"{n_segments} segments; the shorter has {n}. Resample them or lower n_segments.")
         return None
     a, b = a[:n], b[:n]
     ends = np.floor(np.linspace(0, n - 1, n_segments + 1)).astype(int)
@@ -64,6 +67,7 @@ def segment_colinearity(
     *,
     n_segments: int = 100,
     variant: Literal["faithful", "oriented", "symmetric"] = "faithful",
+    strict: bool = False,
 ) -> float:
     """Mean cosine between matched segments of two curves (MorphSeq's SegmentColinearity).
 
@@ -82,6 +86,9 @@ def segment_colinearity(
         only a's point positions are used); ``"oriented"`` (ours) multiplies
         each cosine by the sign of a's index step, so a reversed curve scores
         -1; ``"symmetric"`` (ours) averages the faithful score both ways round.
+    strict : bool
+        Raise ``ValueError`` instead of returning NaN when the curves have
+        fewer points than ``n_segments + 1``.
 
     Returns
     -------
@@ -100,11 +107,11 @@ def segment_colinearity(
     (1.0, -1.0)
     """
     if variant == "symmetric":
-        return float(np.mean([segment_colinearity(a, b, n_segments=n_segments),
-                              segment_colinearity(b, a, n_segments=n_segments)]))
+        return float(np.mean([segment_colinearity(a, b, n_segments=n_segments, strict=strict),
+                              segment_colinearity(b, a, n_segments=n_segments, strict=strict)]))
     if variant not in ("faithful", "oriented"):
         raise ValueError(f"variant must be 'faithful', 'oriented' or 'symmetric', got {variant!r}")
-    result = _segment_vectors(a, b, n_segments, variant == "oriented")
+    result = _segment_vectors(a, b, n_segments, variant == "oriented", strict)
     return float("nan") if result is None else float(np.mean(result[1]))
 
 

@@ -194,12 +194,22 @@ def evaluate_model(
     return row
 
 
-def evaluate_sweep(models: Sequence[tuple[dict, pd.DataFrame, pd.DataFrame]], **options) -> pd.DataFrame:
-    """Evaluate precomputed embeddings ``[(params, table_all, table_hld), ...]``; one row per model."""
-    rows = []
-    for index, (params, table_all, table_hld) in enumerate(models):
-        rows.append({"model_index": index, **evaluate_model(table_all, table_hld, params, **options)})
-    return pd.DataFrame(rows)
+def evaluate_sweep(
+    models: Sequence[tuple[dict, pd.DataFrame, pd.DataFrame]], *, n_jobs: int = 1, **options
+) -> pd.DataFrame:
+    """Evaluate precomputed embeddings ``[(params, table_all, table_hld), ...]``; one row per model.
+
+    ``n_jobs > 1`` evaluates models in parallel processes (joblib); the table
+    is the same, in the same order.
+    """
+    n_jobs = check_integer(n_jobs, "n_jobs", minimum=1)
+    if n_jobs == 1:
+        rows = [evaluate_model(a, h, p, **options) for p, a, h in models]
+    else:
+        from joblib import Parallel, delayed
+
+        rows = Parallel(n_jobs=n_jobs)(delayed(evaluate_model)(a, h, p, **options) for p, a, h in models)
+    return pd.DataFrame([{"model_index": i, **row} for i, row in enumerate(rows)])
 
 
 def run_sweep(
