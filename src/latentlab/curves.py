@@ -24,7 +24,7 @@ Two modes are offered:
     stepped points ``mu + h gamma`` are stored, the penalised direction is
     renormalised, the walk stops when ``||mu(x) - x|| < tol`` (which rarely
     happens, so the tips collect clusters of points), and the backward walk
-    starts along ``-(x1 - x0) / h``.
+    starts along ``-(x1 - x0)`` (normalised), not along ``-gamma(x0)``.
 
 References
 ----------
@@ -310,7 +310,8 @@ def fit_local_principal_curve(
         backward, b_steps, b_reason = _walk(X, x0, mu0, -gamma0, *args)
         first = mu0
     else:
-        back_direction = -(forward[0] - x0) / h
+        back_direction = -(forward[0] - x0)
+        back_direction = back_direction / max(float(np.linalg.norm(back_direction)), 1e-300)
         backward, b_steps, b_reason = _walk(X, x0, mu0, back_direction, *args)
         first = x0
     points = np.vstack([np.array(backward[::-1]).reshape(-1, X.shape[1]), first,
