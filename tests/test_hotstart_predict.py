@@ -161,3 +161,13 @@ def test_gp_extrapolation_is_the_conditional_mean_and_keeps_no_leakage(setting):
     np.testing.assert_array_equal(again.lam, fit.lam)
     with pytest.raises(ValueError, match="extrapolation must be"):
         FixedSignaturePredictor(master, extrapolation="linear")
+
+
+def test_float32_prediction_is_close_to_float64(setting):
+    sim, _, master = setting
+    a = FixedSignaturePredictor(master, n_epochs=5).fit(sim.batch(3), rng=0)
+    b = FixedSignaturePredictor(master, n_epochs=5, dtype=torch.float32).fit(sim.batch(3), rng=0)
+    assert b.lam.dtype == np.float64
+    np.testing.assert_allclose(b.history, a.history, rtol=1e-4)
+    with pytest.raises(ValueError, match="dtype must be"):
+        FixedSignaturePredictor(master, dtype=torch.int64)

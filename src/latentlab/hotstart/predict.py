@@ -126,6 +126,9 @@ class FixedSignaturePredictor:
         fitted past (the exact minimiser of the objective for those entries).
     chunk_size : int
         Individuals per chunk of the NLL (memory).
+    dtype : torch.dtype
+        Precision of λ and the likelihood (float64 default; float32 roughly
+        halves time and memory at biobank sizes). The GP algebra is float64.
     verbose : bool
         Show a tqdm progress bar.
 
@@ -162,6 +165,7 @@ class FixedSignaturePredictor:
         tol: float | None = None,
         extrapolation: Literal["gp", "optimizer"] = "optimizer",
         chunk_size: int = 1024,
+        dtype: torch.dtype = torch.float64,
         verbose: bool = False,
     ) -> None:
         if not isinstance(checkpoint, Checkpoint):
@@ -182,6 +186,9 @@ class FixedSignaturePredictor:
         self.extrapolation = extrapolation
         self.chunk_size = check_integer(chunk_size, "chunk_size", minimum=1)
         self.verbose = bool(verbose)
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        self.dtype = dtype
         self.frozen = {
             "phi": torch.tensor(checkpoint.phi, dtype=torch.float64),
             "kappa": torch.tensor(checkpoint.kappa, dtype=torch.float64),
@@ -239,9 +246,9 @@ class FixedSignaturePredictor:
         mean = self.prior_mean(data.G)
         noise = self._prior.draw((N, mean.shape[1]), rng=as_generator(rng)) * self.init_scale
         start = (mean if self.init == "hot" else torch.zeros_like(mean)) + torch.from_numpy(noise)
-        lam = start.clone().requires_grad_(True)
+        lam = start.to(self.dtype).clone().requires_grad_(True)
         optimiser = torch.optim.Adam([lam], lr=self.learning_rate)
-        phi, kappa = self.frozen["phi"], self.frozen["kappa"]
+        phi, kappa = self.frozen["phi"].to(self.dtype), self.frozen["kappa"].to(self.dtype)
         history: list[float] = []
         nll_history: list[float] = []
         converged = False
@@ -253,8 +260,8 @@ class FixedSignaturePredictor:
                 warnings.simplefilter("always", RuntimeWarning)
                 nll = signature_nll(lam, phi, kappa, E, event, chunk_size=self.chunk_size, eps=1e-8)
             n_clamped += sum(1 for w in caught if "clamp binds" in str(w.message))
-            q_lambda = self._prior.quadratic_form_torch(lam - mean)
-            loss = nll / N + self.prior_weight * q_lambda / N
+            q_lambda = self._prior.quadratic_form_torch(lam.to(torch.float64) - mean)
+            loss = nll.to(torch.float64) / N + self.prior_weight * q_lambda / N
             value = float(loss.detach())
             if not np.isfinite(value):
                 raise FloatingPointError(f"the λ-only objective became non-finite at epoch {epoch}")
@@ -273,7 +280,7 @@ class FixedSignaturePredictor:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        lam_out = lam.detach().numpy().copy()
+        lam_out = lam.detach().to(torch.float64).numpy().copy()
         if cut is not None and self.extrapolation == "gp":
             lam_out = self._extrapolate(lam_out, mean.numpy(), np.broadcast_to(cut, (N,)))
         return LambdaFit(
