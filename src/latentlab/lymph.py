@@ -161,10 +161,13 @@ class LymphHMMComponent:
         for e, (u, v) in enumerate(self._edge_index):
             stay[:, :, v] += np.where(B[None, :, u] == 1, log_healthy[:, None, L + e], 0.0)
         p_involved = np.where(B[None] == 1, 1.0, -np.expm1(stay))  # (n, S, L)
-        # A[s, s'] = prod_v P(bit'_v | s); zero unless s' ⊇ s (absorbing involvement)
-        target = B[None, None, :, :]  # (1, 1, S', L)
-        factors = np.where(target == 1, p_involved[:, :, None, :], 1.0 - p_involved[:, :, None, :])
-        return factors.prod(axis=-1)
+        # row s of A is the Kronecker product over LNLs of [1 − p_v(s), p_v(s)] (bit 0 least significant),
+        # zero unless s' ⊇ s because involvement is absorbing
+        A = np.ones((len(thetas), self.n_states, 1))
+        for v in range(L):
+            pair = np.stack([1.0 - p_involved[:, :, v], p_involved[:, :, v]], axis=-1)  # (n, S, 2)
+            A = (pair[:, :, :, None] * A[:, :, None, :]).reshape(len(thetas), self.n_states, -1)
+        return A
 
     def time_priors(self, thetas: npt.ArrayLike) -> np.ndarray:
         """Binomial time priors of shape (n_sets, 2, t_max + 1): early (fixed p) and late (``late_p``)."""
@@ -191,7 +194,7 @@ class LymphHMMComponent:
         dist[:, 0] = 1.0
         for t in range(self.t_max + 1):
             evolved[:, t] = dist
-            dist = np.einsum("ns,nst->nt", dist, A)
+            dist = np.matmul(dist[:, None, :], A)[:, 0, :]
         return np.einsum("ngt,nts->ngs", self.time_priors(thetas), evolved)
 
     # ----- the component protocol ------------------------------------------------
