@@ -15,7 +15,15 @@ Modules: :mod:`.data` (SurvivalData), :mod:`.prevalence`, :mod:`.gp`,
 """
 
 from latentlab.signatures.data import SurvivalData
-from latentlab.signatures.evaluation import event_auc, match_signatures, matched_correlation
+from latentlab.signatures.evaluation import (
+    event_auc,
+    frozen_theta_risk,
+    match_signatures,
+    matched_correlation,
+    mean_disease_auc,
+    signature_contrasts,
+    window_outcomes,
+)
 from latentlab.signatures.fit import (
     DEFAULT_LR_MULTIPLIERS,
     FitResult,
@@ -85,4 +93,8 @@ __all__ = [
     "match_signatures",
     "matched_correlation",
     "event_auc",
+    "window_outcomes",
+    "frozen_theta_risk",
+    "mean_disease_auc",
+    "signature_contrasts",
 ]

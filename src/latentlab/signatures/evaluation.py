@@ -9,7 +9,8 @@ from sklearn.metrics import roc_auc_score
 
 from latentlab._validation import check_array
 
-__all__ = ["match_signatures", "matched_correlation", "event_auc"]
+__all__ = ["match_signatures", "matched_correlation", "event_auc", "signature_contrasts", "window_outcomes", "frozen_theta_risk",
+           "mean_disease_auc"]
 
 
 def _profiles(phi: np.ndarray) -> np.ndarray:
@@ -56,6 +57,24 @@ def matched_correlation(estimated, truth) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
 
+def signature_contrasts(gamma) -> npt.NDArray[np.float64]:
+    """γ minus its mean over the disease signatures (columns), shape (P, K).
+
+    θ = softmax(λ) is unchanged when every signature's λ moves by the same
+    amount, so G γ_k is identified only up to a common shift across k (pinned
+    only weakly by the healthy signature's prior mean). The contrasts are the
+    identified part.
+
+    Examples
+    --------
+    >>> from latentlab.signatures import signature_contrasts
+    >>> signature_contrasts([[1.0, 3.0]]).tolist()
+    [[-1.0, 1.0]]
+    """
+    gamma = check_array(gamma, "gamma", ndim=2)
+    return gamma - gamma.mean(axis=1, keepdims=True)
+
+
 def event_auc(scores, outcomes) -> float:
     """ROC AUC of risk ``scores`` for binary ``outcomes`` (scikit-learn); NaN if one class only."""
     s = np.ravel(check_array(scores, "scores"))
@@ -63,3 +82,57 @@ def event_auc(scores, outcomes) -> float:
     if y.all() or not y.any():
         return float("nan")
     return float(roc_auc_score(y, s))
+
+
+def window_outcomes(data, start: int, stop: int) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Events in the age window [start, stop) and who can be scored for it.
+
+    Returns
+    -------
+    outcome : ndarray of bool, shape (N, D)
+        Diagnosed at an age in [start, stop).
+    eligible : ndarray of bool, shape (N, D)
+        At risk at ``start`` (E ≥ start) and either diagnosed in the window or
+        followed to ``stop − 1``; people censored inside the window are excluded.
+    """
+    if not 0 <= start < stop <= data.n_times:
+        raise ValueError(f"need 0 <= start < stop <= n_times = {data.n_times}, got start={start}, stop={stop}")
+    in_window = (data.E >= start) & (data.E < stop)
+    outcome = data.event & in_window
+    eligible = (data.E >= start) & (outcome | (data.E >= stop - 1))
+    return outcome, eligible
+
+
+def frozen_theta_risk(theta_at, phi, kappa: float, start: int, stop: int) -> npt.NDArray[np.float64]:
+    """Risk of a diagnosis in [start, stop) with θ frozen at its value at ``start``.
+
+    risk_id = 1 − Π_{t=start}^{stop−1} (1 − κ Σ_k θ_ik σ(φ_kdt)).
+
+    Parameters
+    ----------
+    theta_at : array_like of shape (N, K+1)
+        Mixing weights at the last age seen in training.
+    phi : array_like of shape (K+1, D, T)
+    """
+    theta_at = check_array(theta_at, "theta_at", ndim=2)
+    phi = check_array(phi, "phi", ndim=3, shape=(theta_at.shape[1], None, None))
+    s = 1.0 / (1.0 + np.exp(-phi[:, :, start:stop]))  # (K+1, D, W)
+    pi = np.clip(kappa * np.einsum("nk,kdw->ndw", theta_at, s), 0.0, 1.0 - 1e-12)
+    return -np.expm1(np.log1p(-pi).sum(axis=2))
+
+
+def mean_disease_auc(scores, outcome, eligible, *, min_events: int = 5) -> float:
+    """Mean over diseases of the within-disease ROC AUC among eligible people.
+
+    Diseases with fewer than ``min_events`` events (or non-events) among the
+    eligible are skipped; NaN if none is left.
+    """
+    scores = check_array(scores, "scores", ndim=2)
+    outcome = check_array(outcome, "outcome", shape=scores.shape, dtype=bool)
+    eligible = check_array(eligible, "eligible", shape=scores.shape, dtype=bool)
+    values = []
+    for d in range(scores.shape[1]):
+        y = outcome[eligible[:, d], d]
+        if y.sum() >= min_events and (~y).sum() >= min_events:
+            values.append(roc_auc_score(y, scores[eligible[:, d], d]))
+    return float(np.mean(values)) if values else float("nan")
