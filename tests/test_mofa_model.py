@@ -154,8 +154,10 @@ def test_decreasing_elbo_warns(small, monkeypatch):
 
     def faulty(data, state, options, iteration):
         original(data, state, options, iteration)
-        if iteration == 4:
+        if iteration == 4:  # a deliberate fault: scale Z after the sweep, dropping the cached sums
             state.Z_mean = state.Z_mean * 3.0
+            for vs in state.views:
+                vs.cross = vs.residuals = None
 
     monkeypatch.setattr(model_module, "sweep", faulty)
     with pytest.warns(ELBODecreaseWarning, match="decreased at 1 iteration"):

@@ -64,6 +64,7 @@ class ViewState:
     curvature: np.ndarray | None = None
     y_squared: np.ndarray | None = None  # Σ_n y² per feature of a Gaussian view (constant)
     residuals: np.ndarray | None = None  # expected squared residuals cached by the τ update
+    cross: np.ndarray | None = None  # Yᵀ⟨Z⟩ (observed rows) for the current Y and Z, row-wise views
 
     @property
     def mean(self) -> np.ndarray:
@@ -175,6 +176,7 @@ def refresh_likelihood(view: ViewData, state: State, vs: ViewState) -> None:
         else:
             vs.precision = Precision(view.rows, full=view.observed * vs.curvature)
     vs.Y = np.where(view.observed, pseudo - vs.intercept, 0.0)
+    vs.cross = None
 
 
 def update_view_weights(vs: ViewState, Z_mean, Z_second, options: Options, iteration: int, *,
@@ -186,8 +188,10 @@ def update_view_weights(vs: ViewState, Z_mean, Z_second, options: Options, itera
         log_theta, log_1m = beta_expectations(vs.theta_a, vs.theta_b)
         odds = log_theta - log_1m
     vs.spike_var = 1.0 / alpha_mean
-    return update_weights(vs.Y if Y is None else Y, vs.precision if precision is None else precision,
-                          Z_mean, Z_second, vs.mean, alpha_mean, odds, scale=scale)
+    if Y is None:
+        return update_weights(vs.Y, vs.precision, Z_mean, Z_second, vs.mean, alpha_mean, odds,
+                              scale=scale, cross=vs.cross)
+    return update_weights(Y, precision, Z_mean, Z_second, vs.mean, alpha_mean, odds, scale=scale)
 
 
 def update_view_priors(vs: ViewState, options: Options, iteration: int) -> None:
@@ -212,7 +216,13 @@ def squared_residuals(view: ViewData, state: State, vs: ViewState, rows=None) ->
 def update_view_noise(view: ViewData, state: State, vs: ViewState, options: Options) -> None:
     """q(τ) of a Gaussian view (no-op for pseudo-data views, whose τ is set by the bound)."""
     if view.likelihood == "gaussian":
-        vs.residuals = squared_residuals(view, state, vs)
+        if view.row_wise:
+            Y, Z = (view.Y, state.Z_mean) if view.rows.all() else (view.Y[view.rows], state.Z_mean[view.rows])
+            vs.cross = Y.T @ Z  # reused by the next W update (Y and Z unchanged until then)
+        if vs.y_squared is None:
+            vs.y_squared = np.einsum("nd,nd->d", view.Y, view.Y)
+        vs.residuals = expected_squared_residuals(view.Y, view.observed, view.rows, view.row_wise, state.Z_mean,
+                                                  state.Z_second, vs.mean, vs.second, vs.y_squared, vs.cross)
         vs.tau_a, vs.tau_b = update_noise(view.n_observed, vs.residuals, *options.tau_prior)
 
 
@@ -228,6 +238,8 @@ def sweep(data: list[ViewData], state: State, options: Options, iteration: int) 
     state.Z_mean, state.Z_var = update_factors(
         [vs.Y for vs in state.views], [vs.precision for vs in state.views], state.Z_mean,
         [vs.mean for vs in state.views], [vs.second for vs in state.views])
+    for vs in state.views:
+        vs.cross = None
     for view, vs in zip(data, state.views):
         update_view_noise(view, state, vs, options)
 
@@ -263,6 +275,7 @@ def keep_factors(state: State, keep: np.ndarray) -> None:
     state.Z_mean, state.Z_var = state.Z_mean[:, keep], state.Z_var[:, keep]
     for vs in state.views:
         vs.residuals = None
+        vs.cross = None
         for name in ("mu", "var", "gamma"):
             setattr(vs, name, getattr(vs, name)[:, keep])
         for name in ("spike_var", "alpha_a", "alpha_b", "theta_a", "theta_b"):

@@ -95,6 +95,7 @@ def update_weights(
     log_theta_odds: np.ndarray | None,
     *,
     scale: float = 1.0,
+    cross: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One coordinate-ascent sweep over the factors of q(W) of one view.
 
@@ -113,6 +114,8 @@ def update_weights(
         ⟨ln θ_k⟩ − ⟨ln(1 − θ_k)⟩; ``None`` for plain ARD (γ = 1).
     scale : float
         Multiplies the data statistics (N/|B| for a minibatch).
+    cross : ndarray of shape (n_features, n_factors), optional
+        Yᵀ⟨Z⟩ over the observed rows, if already computed (per-feature precision only).
 
     Returns
     -------
@@ -134,7 +137,7 @@ def update_weights(
     if precision.full is None:
         rows, tau = precision.rows, precision.tau
         Yo, Zo, Z2o = _observed_rows(rows, Y, Z_mean, Z_second)
-        C = Yo.T @ Zo
+        C = Yo.T @ Zo if cross is None else cross
         G = Zo.T @ Zo
         s = Z2o.sum(axis=0)
         residual_products = None
@@ -258,11 +261,12 @@ def expected_squared_residuals(
     W_mean: np.ndarray,
     W_second: np.ndarray,
     y_squared: np.ndarray | None = None,
+    cross: np.ndarray | None = None,
 ) -> np.ndarray:
     """Σ_n over observed entries of ⟨(y_nd − z_n·w_d)²⟩, per feature.
 
-    ``y_squared`` (Σ_n y_nd² over observed entries) may be passed to save a pass
-    over the data when ``row_wise``.
+    ``y_squared`` (Σ_n y_nd² over observed entries) and ``cross`` (Yᵀ⟨Z⟩ over
+    observed rows) may be passed to save passes over the data when ``row_wise``.
 
     ⟨(y − zw)²⟩ = y² − 2y⟨z⟩⟨w⟩ + (Σ_k⟨z_k⟩⟨w_k⟩)² − Σ_k⟨z_k⟩²⟨w_k⟩² + Σ_k⟨z_k²⟩⟨w_k²⟩.
 
@@ -276,7 +280,7 @@ def expected_squared_residuals(
     """
     if row_wise:
         Yo, Zo, Z2o = _observed_rows(rows, Y, Z_mean, Z_second)
-        C = Yo.T @ Zo
+        C = Yo.T @ Zo if cross is None else cross
         G = Zo.T @ Zo
         if y_squared is None:
             y_squared = np.einsum("nd,nd->d", Yo, Yo)

@@ -65,6 +65,7 @@ def stochastic_step(data, state: State, options: Options, iteration: int, batch_
     batch_precisions = []
     for view, vs in zip(data, state.views):
         vs.residuals = None
+        vs.cross = None
         refresh_likelihood(view, state, vs)
         precision = vs.precision.subset(batch)
         batch_precisions.append(precision)
