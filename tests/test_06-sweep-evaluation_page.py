@@ -49,6 +49,7 @@ def test_sweep_and_selection(glue):
     assert glue["chosen_f1"] > 0.7 and glue["chosen_rmse"] < 1
     assert glue["chosen_on_front"] == "lies"  # the lowest-RMSE acceptable model is never dominated
     assert 1 <= glue["n_pareto"] <= glue["n_models"]
+    assert glue["chosen_scale"] > 0 and glue["median_scale"] > 0
 
 
 def test_drivers(glue):
