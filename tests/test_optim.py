@@ -11,7 +11,7 @@ from latentlab.optim import (
     SGD, Adam, CosineAnnealingLR, ExponentialLR, Momentum, ReduceLROnPlateau, StepLR, clip_grad_norm,
     make_optimizer, penalty, train,
 )
-from test_nn_model import torch_twin
+from latentlab.nn.torch_check import to_torch as torch_twin
 
 
 def _problem(seed=0):

@@ -4,8 +4,11 @@ The core is small enough to read in one sitting: ``activations`` (g and g'),
 ``layers`` (``Dense``: z = W a + b and its backward pass), ``losses`` (MSE and
 cross-entropies from logits), ``model`` (``Sequential``, ``MLP``), ``gradcheck``
 (central differences), ``autoencoder`` and ``importance`` (|∂L/∂x|).
-Optimisers and the training loop live in :mod:`latentlab.optim`;
-the autoencoder-versus-factor-analysis comparisons in :mod:`latentlab.nn.compare`.
+Optimisers and the training loop live in :mod:`latentlab.optim`. Around the core:
+:mod:`~latentlab.nn.compare` (autoencoder vs PCA / factor analysis / MOFA, view
+fusion), :mod:`~latentlab.nn.estimator` (the MLP as a scikit-learn classifier),
+:mod:`~latentlab.nn.experiments` (XOR runs, gradient norms by depth) and
+:mod:`~latentlab.nn.torch_check` (the only module importing torch, for cross-checks).
 """
 
 from latentlab.nn.activations import Identity, ReLU, Sigmoid, Softmax, Tanh, get_activation, log_softmax, sigmoid, softmax
