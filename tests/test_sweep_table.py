@@ -102,6 +102,23 @@ def test_training_is_seeded_and_lowers_the_loss():
     assert all(isinstance(v, float) for v in one.history)
 
 
+def test_adam_step_matches_torch_adam():
+    from latentlab.sweep.models import _adam_step
+
+    generator = torch.Generator().manual_seed(0)
+    ours = torch.randn(5, generator=generator, dtype=torch.float64, requires_grad=True)
+    theirs = ours.detach().clone().requires_grad_(True)
+    optimiser = torch.optim.Adam([theirs], lr=0.01)
+    moments = [(torch.zeros_like(ours), torch.zeros_like(ours))]
+    for step in range(1, 6):
+        for p in (ours, theirs):
+            p.grad = None
+            (p**3).sum().backward()
+        _adam_step([ours], moments, 0.01, step)
+        optimiser.step()
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
 def test_run_sweep_identical_for_identical_seeds():
     data = simulate_trajectories(n_embryos=4, n_frames=8, rng=1)
     configs = [EmbeddingConfig(metric_loss=loss, n_epochs=3, batch_size=64, seed=i)

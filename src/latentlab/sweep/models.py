@@ -154,6 +154,19 @@ def _positive_partners(embryo_ids, stage, window, generator):
     return partner
 
 
+def _adam_step(parameters, moments, learning_rate, step, beta1=0.9, beta2=0.999, eps=1e-8):
+    """One Adam update in place (the algorithm of torch.optim.Adam, written out: constructing a
+    torch optimiser imports torch._dynamo, which costs seconds at page start-up)."""
+    with torch.no_grad():
+        for parameter, (m, v) in zip(parameters, moments):
+            grad = parameter.grad
+            m.mul_(beta1).add_(grad, alpha=1 - beta1)
+            v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            m_hat = m / (1 - beta1**step)
+            v_hat = v / (1 - beta2**step)
+            parameter.sub_(learning_rate * m_hat / (v_hat.sqrt() + eps))
+
+
 def train_embedding_model(
     X: npt.ArrayLike,
     embryo_ids: npt.ArrayLike,
@@ -205,8 +218,9 @@ def train_embedding_model(
         for parameter in module.parameters():
             bound = 1.0 / np.sqrt(parameter.shape[-1])
             parameter.copy_((torch.rand(parameter.shape, generator=generator) * 2 - 1) * bound)
-    optimiser = torch.optim.Adam(module.parameters(), lr=config.learning_rate)
-    history = []
+    parameters = list(module.parameters())
+    moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in parameters]
+    history, step = [], 0
     for _ in range(n_epochs):
         partner = torch.as_tensor(_positive_partners(embryo_ids, stage, config.positive_window, generator))
         order = torch.randperm(n, generator=generator)
@@ -227,9 +241,11 @@ def train_embedding_model(
                 negatives = mu[torch.roll(torch.arange(len(batch)), 1)]
                 metric = triplet_loss(mu, mu_pos, negatives, config.margin)
             loss = reconstruction + config.beta * kl + config.metric_weight * metric
-            optimiser.zero_grad()
+            for parameter in parameters:
+                parameter.grad = None
             loss.backward()
-            optimiser.step()
+            step += 1
+            _adam_step(parameters, moments, config.learning_rate, step)
             total += float(loss.detach()) * len(batch)
         history.append(total / n)
     converged = len(history) > 1 and abs(history[-1] - history[-2]) < 0.01 * abs(history[0])
