@@ -133,7 +133,16 @@ def main() -> None:
     lines += [
         "",
         f"Targets for our fitter (lpcm, h = 0.3, seed 0): max distance <= 0.07: {targets['max_distance_le_0.07']}; "
-        f"length within 2 %: {targets['length_within_2pct']}; time < 0.2 s: {targets['time_lt_0.2s']}.",
+        f"length within 2 %: {targets['length_within_2pct']}; time < 0.2 s: {targets['time_lt_0.2s']}. "
+        f"Over 10 seeds the same fitter's median largest distance is {ours['median_max_distance_10_seeds']:.3f} "
+        f"(worst {ours['worst_max_distance_10_seeds']:.3f}) and its length ranges "
+        f"{ours['length_range_10_seeds'][0]:.2f}-{ours['length_range_10_seeds'][1]:.2f}: the seed-0 target is met, "
+        "but not on every seed. The largest distances sit at the tips, where the boundary rule lets the curve "
+        "creep past the end of the noisy data; creep_stop=0.01 stops that (median 0.04) at the price of the "
+        "classical end shrinkage (lengths 3-6 % short).",
+        "",
+        "The MorphSeq-style fitter stores ~1000 stepped points, about half of them in clusters at the two tips; "
+        "the index spline through them is longer than the truth and strays furthest at the tips.",
         "",
         f"Sweep table of 200 synthetic models from precomputed embeddings (500-point curves, 2 processes): "
         f"{sweep_seconds:.1f} s ({summary['sweep_table_rows_ok']} rows ok); target < 60 s.",

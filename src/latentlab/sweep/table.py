@@ -79,7 +79,9 @@ def spline_curves(
     [min, min + 1) hpf; a local principal curve starts at the observation
     nearest the anchor, and its ``n_points`` resampled points run from the
     early end. (MorphSeq subsamples 5-10 % of the frames; our tables are small,
-    so every frame is used.)
+    so every frame is used.) The fit is :func:`latentlab.curves.fit_local_principal_curve`
+    in LPCM mode with ``creep_stop`` (our improvement: no creeping tips);
+    ``bandwidth`` is in the units of the PCA coordinates (MorphSeq: 0.5).
 
     Returns
     -------
