@@ -173,3 +173,22 @@ def test_matches_lymph_model_per_patient_likelihoods():
     for t in ("early", "late"):
         theirs = model.patient_likelihoods(t_stage=t)
         np.testing.assert_allclose(ours[stage == t, 0], theirs, rtol=1e-10)
+
+
+def test_predicted_involvement_matches_simulation_and_observed_prevalence():
+    from latentlab.lymph import observed_prevalence, predicted_involvement
+
+    hmm = LymphHMMComponent(lnls=("II", "III"))
+    thetas = np.array([[0.5, 0.1, 0.4, 0.6], [0.1, 0.05, 0.1, 0.4]])
+    weights = np.array([[0.8, 0.2], [0.2, 0.8]])
+    rng = np.random.default_rng(21)
+    index = np.repeat([0, 1], 20000)
+    stage = rng.integers(0, 2, size=40000)
+    z = np.where(rng.random(40000) < weights[0, index], 0, 1)
+    X = np.empty((40000, 2))
+    for k in (0, 1):
+        X[z == k] = hmm.simulate(thetas[k], stage[z == k], rng)
+    predicted = predicted_involvement(hmm, thetas, weights, index, stage)
+    np.testing.assert_allclose(observed_prevalence(X, index, 2), predicted, atol=0.015)
+    X[::2, 0] = np.nan  # missing completely at random leaves the observed prevalence unbiased
+    np.testing.assert_allclose(observed_prevalence(X, index, 2), predicted, atol=0.02)

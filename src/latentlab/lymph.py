@@ -29,7 +29,7 @@ from scipy.stats import binom
 
 from latentlab._validation import as_generator, check_array, check_in_range, check_probabilities
 
-__all__ = ["LymphHMMComponent", "HMMData", "early_late"]
+__all__ = ["LymphHMMComponent", "HMMData", "early_late", "predicted_involvement", "observed_prevalence"]
 
 
 @dataclass(frozen=True)
@@ -255,3 +255,42 @@ class LymphHMMComponent:
             p_pos = np.where(hidden == 1, sens, 1.0 - spec)
             columns.append((gen.random(hidden.shape) < p_pos).astype(float))
         return np.hstack(columns)
+
+
+def predicted_involvement(component: LymphHMMComponent, thetas, weights, subgroup_index, stage) -> np.ndarray:
+    """Model prevalence of involvement per subgroup and LNL, shape (S, L).
+
+    For subgroup s: the mean over its patients i of Σ_k π_{k,s} P(LNL v involved | θ_k, stage_i),
+    i.e. the π-mixture of the component state distributions at the subgroup's own T-stage mix.
+
+    Examples
+    --------
+    >>> hmm = LymphHMMComponent(lnls=("II",))
+    >>> np.round(predicted_involvement(hmm, [[0.1, 0.5]], [[1.0]], [0, 0], [0, 1]), 3)
+    array([[0.332]])
+    """
+    thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+    weights = check_probabilities(weights, "weights", sums_to_one_axis=0)
+    index = check_array(subgroup_index, "subgroup_index", ndim=1, dtype=int)
+    stage = check_array(stage, "stage", shape=(len(index),), dtype=int)
+    marginals = component.state_distributions(thetas) @ component.bits  # (K, 2, L)
+    per_patient = np.einsum("ki,kil->il", weights[:, index], marginals[:, stage, :])  # (N, L)
+    onehot = np.eye(weights.shape[1])[index]
+    return (onehot.T @ per_patient) / onehot.sum(axis=0)[:, None]
+
+
+def observed_prevalence(X, subgroup_index, n_subgroups: int) -> np.ndarray:
+    """Fraction involved among the *observed* entries per subgroup and column, shape (S, D); NaN if none.
+
+    Examples
+    --------
+    >>> observed_prevalence(np.array([[1.0], [np.nan], [0.0]]), [0, 0, 1], 2).tolist()
+    [[1.0], [0.0]]
+    """
+    X = check_array(X, "X", ndim=2, allow_nan=True)
+    index = check_array(subgroup_index, "subgroup_index", shape=(len(X),), dtype=int)
+    observed = ~np.isnan(X)
+    onehot = np.eye(n_subgroups)[index]
+    counts = onehot.T @ observed
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (onehot.T @ np.nan_to_num(X)) / np.where(counts > 0, counts, np.nan)
