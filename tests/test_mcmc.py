@@ -132,6 +132,21 @@ def test_emcee_same_seed_same_chain_and_continuation():
     assert more.chain.shape[0] == 80
 
 
+def test_emcee_hdf5_backend(tmp_path):
+    pytest.importorskip("h5py")
+    target = lambda w: -0.5 * np.sum(w**2, axis=1)
+    res = run_emcee(target, np.zeros(2), 20, backend_file=str(tmp_path / "chain.h5"), rng=1)
+    assert (tmp_path / "chain.h5").exists() and res.chain.shape == (20, 10, 2)
+
+
+def test_effective_sample_size_of_independent_draws():
+    from latentlab.mcmc import effective_sample_size
+
+    draws = np.random.default_rng(3).normal(size=(2000, 4, 1))
+    ess = effective_sample_size(draws)[0]
+    assert 0.7 * 8000 < ess < 1.3 * 8000
+
+
 def test_autocorr_time_of_ar1_chain():
     rng = np.random.default_rng(9)
     rho, n = 0.9, 200000
@@ -210,6 +225,8 @@ def test_linear_schedule_and_bad_inputs():
         aip_sample(comp, X, sub, 0)
     with pytest.raises(ValueError, match="temperatures must have shape"):
         aip_sample(comp, X, sub, 2, n_rounds=5, temperatures=[1.0, 1.0])
+    with pytest.raises(ValueError, match="init_thetas must lie in"):
+        aip_sample(comp, X, sub, 2, init_thetas=np.full((2, 3), 1.5))
     with pytest.raises(ValueError, match="init_weights must sum to 1"):
         aip_sample(comp, X, sub, 2, init_weights=np.full((2, 3), 0.7))
     with pytest.raises(ValueError, match="unknown labels|have no patients"):

@@ -127,7 +127,6 @@ def test_recovery_on_simulated_subgroups():
     np.testing.assert_allclose(fit.thetas, THETA, atol=0.05)
 
 
-@pytest.mark.slow
 def test_recovery_hmm_components():
     """Weights and tumour-edge spreads are recovered; LNL→LNL edges are only weakly identified
     (a patient reveals I→II only if I was involved before II; with T→I = 0.05 that is rare), so for them we check instead that

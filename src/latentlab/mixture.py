@@ -165,20 +165,39 @@ def m_step_weights(responsibilities: np.ndarray, subgroup_index: np.ndarray, n_s
 
 
 def incomplete_loglik(log_lik: np.ndarray, weights: np.ndarray, subgroup_index: np.ndarray) -> float:
-    """ℓ(θ, π) = Σ_i log Σ_k π_{k,s(i)} p(x_i | θ_k)."""
+    """ℓ(θ, π) = Σ_i log Σ_k π_{k,s(i)} p(x_i | θ_k).
+
+    Examples
+    --------
+    >>> round(incomplete_loglik(np.log([[0.2, 0.6]]), np.array([[0.5], [0.5]]), np.array([0])), 4)
+    -0.9163
+    """
     joint = log_lik + _log_weights(weights)[:, subgroup_index].T
     return float(logsumexp(joint, axis=1).sum())
 
 
 def complete_loglik(log_lik, weights, subgroup_index, responsibilities) -> float:
-    """ℓ_c(r) = Σ_i Σ_k r_ik [log π_{k,s(i)} + log p_ik] with 0 · (−∞) := 0."""
+    """ℓ_c(r) = Σ_i Σ_k r_ik [log π_{k,s(i)} + log p_ik] with 0 · (−∞) := 0.
+
+    Examples
+    --------
+    >>> w = np.array([[1.0], [0.0]])       # component 2 has zero weight: log π = −∞
+    >>> round(complete_loglik(np.log([[0.5, 0.5]]), w, np.array([0]), np.array([[1.0, 0.0]])), 4)
+    -0.6931
+    """
     joint = log_lik + _log_weights(weights)[:, subgroup_index].T
     terms = np.where(responsibilities > 0, responsibilities * np.where(np.isfinite(joint), joint, -np.inf), 0.0)
     return float(terms.sum())
 
 
 def entropy(responsibilities: np.ndarray) -> float:
-    """H(r) = −Σ_ik r_ik log r_ik (0 log 0 := 0); ℓ ≥ ℓ_c(r) + H(r), equal at the posterior."""
+    """H(r) = −Σ_ik r_ik log r_ik (0 log 0 := 0); ℓ ≥ ℓ_c(r) + H(r), equal at the posterior.
+
+    Examples
+    --------
+    >>> round(entropy(np.array([[0.5, 0.5], [1.0, 0.0]])), 4)
+    0.6931
+    """
     r = np.asarray(responsibilities)
     return float(-np.sum(np.where(r > 0, r * np.log(np.where(r > 0, r, 1.0)), 0.0)))
 
@@ -189,6 +208,19 @@ def m_step_components(component, data, responsibilities: np.ndarray, thetas: np.
 
     The numerical update starts at the current ``thetas`` and is accepted only
     if it improves the weighted objective (generalised EM), so ℓ never drops.
+    All K components and their forward-difference gradients are evaluated in one
+    vectorised likelihood call per L-BFGS-B step.
+
+    Reference behaviour: lymixture runs Powell (≈400 evaluations per component per
+    M-step, no gradients) and raises on ``success=False``; here an unsuccessful or
+    non-improving optimisation simply keeps the current θ.
+
+    Examples
+    --------
+    >>> comp = BernoulliComponent(1)
+    >>> data = comp.prepare([[1.0], [1.0], [0.0]])
+    >>> np.round(m_step_components(comp, data, np.ones((3, 1)), np.array([[0.5]])), 3)
+    array([[0.667]])
     """
     closed = component.closed_form_m_step(data, responsibilities)
     if closed is not None:
