@@ -56,6 +56,8 @@ def test_subgroups_merge_rare_codes_into_location(cohort):
     groups = Counter(cohort.subgroup.tolist())
     assert groups["hypopharynx"] == 18 and groups["C02"] == 99
     assert min(groups.values()) >= 1 and sum(groups.values()) == 332
+    locations = cohort.subgroup_locations()
+    assert locations["C01"] == "oropharynx" and locations["C04"] == "oral cavity" and locations["C32"] == "larynx"
     coarse = load_isb_multisite(min_subgroup_size=1000)
     assert set(coarse.subgroup.tolist()) == {"oral cavity", "oropharynx", "larynx", "hypopharynx"}
 

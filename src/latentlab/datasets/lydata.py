@@ -64,6 +64,11 @@ class LymphCohort:
     def n_patients(self) -> int:
         return len(self.patient_id)
 
+    def subgroup_locations(self) -> dict:
+        """The majority tumour location of each subgroup (C01, C04 and C06 span two locations)."""
+        return {g: Counter(self.location[self.subgroup == g].tolist()).most_common(1)[0][0]
+                for g in sorted(set(self.subgroup.tolist()))}
+
     def observations(self, modalities=("pathology",)) -> np.ndarray:
         """Columns of the given modalities side by side (modality-major), shape (n_patients, 5·M)."""
         unknown = [m for m in modalities if m not in self.involvement]

@@ -6,7 +6,7 @@
 - :mod:`latentlab.mcmc.aip`: the alternating latent/parameter loop with a temperature schedule.
 """
 
-from latentlab.mcmc.aip import AIPResult, aip_sample, linear_schedule
+from latentlab.mcmc.aip import AIPResult, aip_sample, linear_schedule, relabel_samples
 from latentlab.mcmc.ensemble import (
     ChainResult, autocorr_time, effective_sample_size, run_emcee, split_rhat,
 )
@@ -16,7 +16,7 @@ from latentlab.mcmc.targets import (
 )
 
 __all__ = [
-    "AIPResult", "aip_sample", "linear_schedule", "ChainResult", "autocorr_time",
+    "AIPResult", "aip_sample", "linear_schedule", "relabel_samples", "ChainResult", "autocorr_time",
     "effective_sample_size", "run_emcee", "split_rhat", "gibbs_latent", "log_joint",
     "mh_swap_sampler", "ConditionalTarget", "MarginalTarget", "alr_from_simplex",
     "log_beta_prior", "simplex_from_alr",

@@ -30,9 +30,9 @@ from latentlab._validation import as_generator, check_array, check_integer, chec
 from latentlab.mcmc.ensemble import run_emcee
 from latentlab.mcmc.latent import gibbs_latent, log_joint, mh_swap_sampler
 from latentlab.mcmc.targets import ConditionalTarget, alr_from_simplex, simplex_from_alr
-from latentlab.mixture import encode_subgroups
+from latentlab.mixture import align_components, encode_subgroups
 
-__all__ = ["AIPResult", "aip_sample", "linear_schedule"]
+__all__ = ["AIPResult", "aip_sample", "linear_schedule", "relabel_samples"]
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,25 @@ def linear_schedule(n_rounds: int) -> np.ndarray:
     """
     n = check_integer(n_rounds, "n_rounds", minimum=1)
     return 1.0 - np.arange(n) / n + 0.05
+
+
+def relabel_samples(params_samples: np.ndarray, weight_samples: np.ndarray, reference: np.ndarray):
+    """Undo label switching: permute each sample's components to best match ``reference`` (K, P).
+
+    Returns relabelled copies of ``params_samples`` (R, K, P) and ``weight_samples`` (R, K, S).
+
+    Examples
+    --------
+    >>> th = np.array([[[0.1], [0.9]], [[0.8], [0.2]]])
+    >>> w = np.array([[[0.3], [0.7]], [[0.6], [0.4]]])
+    >>> new_th, new_w = relabel_samples(th, w, np.array([[0.0], [1.0]]))
+    >>> new_th[:, :, 0].tolist(), new_w[:, :, 0].tolist()
+    ([[0.1, 0.9], [0.2, 0.8]], [[0.3, 0.7], [0.4, 0.6]])
+    """
+    params_samples, weight_samples = np.asarray(params_samples), np.asarray(weight_samples)
+    perms = np.array([align_components(theta, reference) for theta in params_samples])
+    rows = np.arange(len(perms))[:, None]
+    return params_samples[rows, perms], weight_samples[rows, perms]
 
 
 def _theta_steps(component, data, z, theta, ll, n_steps, scale, prior, gen):
