@@ -233,3 +233,12 @@ def test_two_cohorts_share_delta_and_shift_prevalence():
     np.testing.assert_allclose(b.truth.mu - a.truth.mu, 1.0)
     assert b.data.n_individuals == 40
     np.testing.assert_array_equal(a.truth.gamma, b.truth.gamma)
+
+
+def test_gp_quadratic_form_gradient_is_precision_times_delta():
+    prior = GaussianProcessPrior(n_times=12, length_scale=3.0, jitter=1e-4)
+    delta = torch.tensor(prior.draw((2, 3), rng=1), requires_grad=True)
+    prior.quadratic_form_torch(delta).backward()
+    expected = delta.detach().numpy() @ prior.precision
+    np.testing.assert_allclose(delta.grad.numpy(), expected, rtol=1e-10)
+    assert torch.autograd.gradcheck(prior.quadratic_form_torch, (delta.detach().clone().requires_grad_(True),))

@@ -172,7 +172,7 @@ def fit_signatures(
     rng=None,
     noise_scale: float = 0.1,
     dtype: torch.dtype = torch.float32,
-    chunk_size: int = 256,
+    chunk_size: int = 64,
     eps: float = DEFAULT_EPS,
     verbose: bool = True,
     num_threads: int | None = None,

@@ -44,6 +44,24 @@ def squared_exponential_kernel(
     return amplitude**2 * np.exp(-0.5 * diff**2 / length_scale**2) + jitter * np.eye(n_times)
 
 
+class _QuadraticForm(torch.autograd.Function):
+    """Q = ½ Σ δᵀ P δ in float64 with one matrix product; the gradient P δ is reused."""
+
+    @staticmethod
+    def forward(ctx, deviations, precision):
+        delta = deviations.detach().to(torch.float64)
+        solved = delta @ precision  # P δ per trajectory (P is symmetric)
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(solved)
+            ctx.input_dtype = deviations.dtype
+        return 0.5 * torch.sum(delta * solved)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (solved,) = ctx.saved_tensors
+        return (grad_output * solved).to(ctx.input_dtype), None
+
+
 @dataclass(frozen=True)
 class GaussianProcessPrior:
     """A zero-mean SE-kernel GP prior over T ages with a cached Cholesky factor.
@@ -141,8 +159,7 @@ class GaussianProcessPrior:
                 f"got shape {tuple(deviations.shape)}"
             )
         precision = self.precision_tensor(deviations.device)
-        delta = deviations.to(torch.float64)
-        return 0.5 * torch.sum(delta * (delta @ precision))
+        return _QuadraticForm.apply(deviations, precision)
 
     def precision_tensor(self, device: torch.device | str = "cpu") -> torch.Tensor:
         """K⁻¹ as a float64 torch tensor (cached per device)."""

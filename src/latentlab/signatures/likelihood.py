@@ -114,7 +114,7 @@ class _Chunk:
         return (self.hazard[:, :n].contiguous(), self.work[:, :n].contiguous(), self.keep[:, :n].contiguous())
 
 
-def _chunk_terms(buffers, theta_T, s_T, E_c, events, eps, want_grad, check_high=True, per_pair=False):
+def _chunk_terms(buffers, theta_T, s_T, E_c, events, eps, want_grad, clamp=True, count_high=True, per_pair=False):
     """NLL of one chunk of individuals and, optionally, the gradient wrt π.
 
     theta_T: (T, n, K1) contiguous; s_T: (T, K1, D), already multiplied by κ;
@@ -122,34 +122,40 @@ def _chunk_terms(buffers, theta_T, s_T, E_c, events, eps, want_grad, check_high=
     Returns (total NLL, per-pair NLL (n, D) or None, gradient buffer
     g = ∂(−ℓ)/∂π of shape (T, n, D) or None, clamped-above count).
 
-    Every large operation works in place on the chunk's reusable buffers. The
-    at-risk indicator [t ≤ E] is rebuilt per chunk as clamp(E + 1 − t, 0, 1)
-    (a float, so that masking is one multiplication); it is never stored for
-    all individuals.
+    Every large operation works in place on the chunk's reusable buffers, in
+    as few passes as possible: π by a batched matrix product; the at-risk
+    indicator [t ≤ E] = clamp(E + 1 − t, 0, 1) written into a float buffer
+    (rebuilt per chunk, never stored for all individuals); 1 − π; its log, summed against the
+    indicator by one dot product; and the gradient as indicator / (1 − π) in
+    one division.
     """
     n = theta_T.shape[1]
     p, work, keep = buffers.view(n)
     torch.bmm(theta_T, s_T, out=p)  # π = κ Σ_k θ σ(φ), batched over ages
-    p.clamp_(eps, 1 - eps)
-    n_high = int(torch.count_nonzero(p >= 1 - eps)) if check_high else 0
+    n_high = 0
+    if clamp:
+        p.clamp_(eps, 1 - eps)
+        if count_high:
+            n_high = int(torch.count_nonzero(p >= 1 - eps))
     i_ev, d_ev = events
     t_ev = E_c[i_ev, d_ev]
     p_ev = p[t_ev, i_ev, d_ev]
-    event_terms = torch.log(p_ev) - torch.log1p(-p_ev)  # log p_E − log(1 − p_E)
-    torch.sub(E_c.unsqueeze(0).to(p.dtype) + 1, buffers.ages, out=keep)
-    keep.clamp_(0.0, 1.0)  # [t ≤ E]
-    if want_grad:
-        torch.sub(buffers.one, p, out=work)  # 1 − π
-    p.neg_().log1p_().mul_(keep)  # [t ≤ E] log(1 − π), overwrites π
-    total = -(float(p.sum()) + float(event_terms.sum()))
-    pairs = None
+    event_terms = torch.log(p_ev) - torch.log1p(-p_ev)  # log π_E − log(1 − π_E)
+    torch.sub(E_c.unsqueeze(0).to(p.dtype) + 1.0, buffers.ages, out=keep)
+    keep.clamp_(0.0, 1.0)  # [t ≤ E] as 0/1 floats
+    torch.sub(buffers.one, p, out=work)  # 1 − π
+    torch.log(work, out=p)  # log(1 − π); π itself is no longer needed
     if per_pair:
-        pairs = -p.sum(0).to(torch.float64)
+        pairs = -(p * keep).sum(0).to(torch.float64)
         pairs[i_ev, d_ev] -= event_terms.to(torch.float64)
+        total = float(pairs.sum())
+    else:
+        pairs = None
+        total = -(float(torch.dot(p.view(-1), keep.view(-1))) + float(event_terms.sum()))
     if not want_grad:
         return total, pairs, None, n_high
-    # d(−ℓ)/dπ = 1/(1 − π) at risk, −1/π at an event, 0 after E
-    work.reciprocal_().mul_(keep)
+    # d(−ℓ)/dπ = [t ≤ E] / (1 − π), and −1/π at an event
+    torch.div(keep, work, out=work)
     work[t_ev, i_ev, d_ev] = -1.0 / p_ev
     return total, pairs, work, n_high
 
@@ -162,9 +168,9 @@ def _event_slices(event, chunk_size):
     return [(i_all[a:b] - start, d_all[a:b]) for start, a, b in zip(starts.tolist(), bounds[:-1], bounds[1:])]
 
 
-def _may_saturate(s, kappa, eps):
-    """π ≤ κ max_k σ(φ_k): if that bound stays below 1 − eps, the upper clamp cannot bind."""
-    return bool(float(kappa) * float(s.max()) >= 1 - eps)
+def _clamp_may_bind(s, kappa, eps):
+    """(lower, upper): can the clamp bind? κ min_k σ(φ_k) ≤ π ≤ κ max_k σ(φ_k) decides it cheaply."""
+    return float(kappa) * float(s.min()) <= eps, float(kappa) * float(s.max()) >= 1 - eps
 
 
 class _SignatureNLL(torch.autograd.Function):
@@ -178,7 +184,7 @@ class _SignatureNLL(torch.autograd.Function):
         kappa_value = float(kappa.detach())
         s_T = (s * kappa_value).permute(2, 0, 1).contiguous()  # κ σ(φ) as (T, K1, D)
         s_T_t = s_T.transpose(1, 2).contiguous()  # (T, D, K1)
-        check_high = _may_saturate(s, kappa_value, eps)
+        low, high = _clamp_may_bind(s, kappa_value, eps)
         events = _event_slices(event, chunk_size)
         want = any(ctx.needs_input_grad[:3])
         grad_theta = torch.empty_like(theta_T) if want else None
@@ -189,7 +195,8 @@ class _SignatureNLL(torch.autograd.Function):
         for chunk, start in enumerate(range(0, N, chunk_size)):
             stop = min(start + chunk_size, N)
             th = theta_T[:, start:stop].contiguous()
-            value, _, g, nh = _chunk_terms(buffers, th, s_T, E[start:stop], events[chunk], eps, want, check_high)
+            value, _, g, nh = _chunk_terms(buffers, th, s_T, E[start:stop], events[chunk], eps, want,
+                                           clamp=low or high, count_high=high)
             total += value
             n_high += nh
             if want:
@@ -224,7 +231,7 @@ def signature_nll(
     E,
     event,
     *,
-    chunk_size: int = 256,
+    chunk_size: int = 64,
     eps: float = DEFAULT_EPS,
     reduction: str = "sum",
 ) -> torch.Tensor:
@@ -292,7 +299,7 @@ def signature_nll(
             events = _event_slices(event_t, chunk_size)
             parts = [
                 _chunk_terms(buffers, theta_T[:, a : a + chunk_size].contiguous(), s_T, E_t[a : a + chunk_size],
-                             events[c], eps, False, check_high=False, per_pair=True)[1]
+                             events[c], eps, False, per_pair=True)[1]
                 for c, a in enumerate(range(0, lam.shape[0], chunk_size))
             ]
         return torch.cat(parts, dim=0)

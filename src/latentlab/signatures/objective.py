@@ -135,7 +135,7 @@ def map_objective(
     *,
     parameterization: Parameterization = "centered",
     kappa: torch.Tensor | float | None = None,
-    chunk_size: int = 256,
+    chunk_size: int = 64,
     eps: float = DEFAULT_EPS,
 ) -> ObjectiveTerms:
     """L = NLL/N + W (Q_λ/N + Q_φ/D), up to additive constants.
