@@ -171,3 +171,17 @@ def test_float32_prediction_is_close_to_float64(setting):
     np.testing.assert_allclose(b.history, a.history, rtol=1e-4)
     with pytest.raises(ValueError, match="dtype must be"):
         FixedSignaturePredictor(master, dtype=torch.int64)
+
+
+def test_objective_is_the_full_grid_objective_after_an_enrollment_cut(setting):
+    """The NLL skips ages after every E (exact): the first loss equals the full-grid objective."""
+    from latentlab.signatures import signature_nll
+
+    sim, _, master = setting
+    held, cut = sim.batch(3), 6
+    predictor = FixedSignaturePredictor(master, n_epochs=1, init_scale=0.0)
+    fit = predictor.fit(held, enrollment=cut, rng=0)
+    capped = held.capped(cut - 1)
+    lam = predictor.prior_mean(held.G)
+    nll = signature_nll(lam, torch.tensor(master.phi), master.kappa, np.array(capped.E), np.array(capped.event), eps=1e-8)
+    assert fit.history[0] == pytest.approx(float(nll) / held.n_individuals, rel=1e-12)

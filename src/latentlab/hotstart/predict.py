@@ -249,6 +249,10 @@ class FixedSignaturePredictor:
         lam = start.to(self.dtype).clone().requires_grad_(True)
         optimiser = torch.optim.Adam([lam], lr=self.learning_rate)
         phi, kappa = self.frozen["phi"].to(self.dtype), self.frozen["kappa"].to(self.dtype)
+        # the NLL involves ages t <= E only: drop later ages from it (exact; after an
+        # enrollment cut this skips most of the grid); the GP term still sees all T ages
+        observed = int(data.E.max()) + 1 if N else data.n_times
+        phi_seen = phi[:, :, :observed].contiguous()
         history: list[float] = []
         nll_history: list[float] = []
         converged = False
@@ -258,7 +262,8 @@ class FixedSignaturePredictor:
             optimiser.zero_grad()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", RuntimeWarning)
-                nll = signature_nll(lam, phi, kappa, E, event, chunk_size=self.chunk_size, eps=1e-8)
+                nll = signature_nll(lam[:, :, :observed], phi_seen, kappa, E, event,
+                                    chunk_size=self.chunk_size, eps=1e-8)
             n_clamped += sum(1 for w in caught if "clamp binds" in str(w.message))
             q_lambda = self._prior.quadratic_form_torch(lam.to(torch.float64) - mean)
             loss = nll.to(torch.float64) / N + self.prior_weight * q_lambda / N
