@@ -71,6 +71,11 @@ def test_mismatched_dimensions_raise(tmp_path):
         load_checkpoint(path, n_times=8)
     with pytest.raises(ValueError, match="n_signatures: checkpoint has 4, data has 3"):
         load_checkpoint(path, n_signatures=3)
+    from latentlab.signatures import SurvivalData
+
+    data = SurvivalData(E=np.zeros((2, 5), int), event=np.zeros((2, 5), bool), G=np.zeros((2, 2)), n_times=7)
+    with pytest.raises(ValueError, match="n_covariates: checkpoint has 3, data has 2"):
+        load_checkpoint(path, data=data)
 
 
 def test_tampered_checkpoint_raises(tmp_path):

@@ -256,8 +256,13 @@ def load_checkpoint(
     n_times: int | None = None,
     n_covariates: int | None = None,
     n_signatures: int | None = None,
+    data=None,
 ) -> Checkpoint:
     """Read a checkpoint, verify its content hash and check its shapes against the data.
+
+    Pass the dimensions to check (``n_diseases`` D, ``n_times`` T,
+    ``n_covariates`` P, ``n_signatures`` K+1), or ``data`` (a
+    :class:`~latentlab.signatures.SurvivalData`) to take D, T and P from it.
 
     Raises
     ------
@@ -290,6 +295,8 @@ def load_checkpoint(
             f"checkpoint file {str(path)!r} failed its content-hash check (corrupted or edited); "
             "re-create it with save_checkpoint"
         )
+    if data is not None:
+        n_diseases, n_times, n_covariates = data.n_diseases, data.n_times, data.n_covariates
     checkpoint.check_compatible(n_diseases=n_diseases, n_times=n_times,
                                 n_covariates=n_covariates, n_signatures=n_signatures)
     return checkpoint
