@@ -288,6 +288,7 @@ class EMResult:
     subgroup_labels: tuple
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")  # many tiny products: BLAS threads only contend
 def fit_em(component, X, subgroups, n_components: int, *, stage=None, n_restarts: int = 3,
            max_iter: int = 200, tol: float = 1e-6, rtol: float = 1e-9, init_thetas=None, init_weights=None,
            m_step_max_iter: int = 10, sort_by: int | str = 0, rng=None, verbose: bool = False) -> EMResult:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import expit, logit, logsumexp
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_probabilities
@@ -115,6 +116,7 @@ def _theta_steps(component, data, z, theta, ll, n_steps, scale, prior, gen):
     return theta, ll, accepted
 
 
+@threadpool_limits.wrap(limits=1, user_api="blas")  # many tiny products: BLAS threads only contend
 def aip_sample(component, X, subgroups, n_components: int, *, stage=None, n_rounds: int = 200,
                mode: str = "exact", temperatures=None, n_param_steps: int = 5, proposal_scale: float = 0.2,
                alpha: float = 1.0, prior=(1.0, 1.0), init_thetas=None, init_weights=None,

@@ -14,6 +14,7 @@ from typing import Callable
 
 import emcee
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from latentlab._validation import as_generator, check_array, check_integer, check_positive
 
@@ -99,7 +100,8 @@ def run_emcee(log_prob: Callable, start: np.ndarray, n_steps: int, *, n_walkers:
         state = initial
     else:
         state = sampler.get_last_sample().coords  # log prob recomputed: the target may have changed
-    sampler.run_mcmc(state, n_steps, progress=verbose)
+    with threadpool_limits(limits=1, user_api="blas"):  # small products: threads only add contention
+        sampler.run_mcmc(state, n_steps, progress=verbose)
     return ChainResult(chain=sampler.get_chain(), log_prob=sampler.get_log_prob(),
                        acceptance_fraction=np.asarray(sampler.acceptance_fraction), burn=int(burn),
                        thin=int(thin), sampler=sampler)
