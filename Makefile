@@ -29,10 +29,10 @@ book: setup
 	@echo "Book built: open $(CURDIR)/_build/html/index.html"
 
 test-unit: setup
-	LATENTLAB_FAST=1 MPLBACKEND=Agg $(PYTHON) -m pytest
+	LATENTLAB_FAST=1 $(PYTHON) -m pytest
 
 book-fast: setup
-	LATENTLAB_FAST=1 MPLBACKEND=Agg $(JB) build . --all -W -n --keep-going
+	LATENTLAB_FAST=1 $(JB) build . --all -W -n --keep-going
 	$(PYTHON) -m latentlab.book_tools check-html _build/html
 
 test: test-unit book-fast

@@ -200,9 +200,10 @@ def _strip_markdown(text: str, inside: bool) -> tuple[str, bool]:
 def strip_solutions(notebook):
     r"""Return a copy of ``notebook`` without solutions, with outputs cleared.
 
-    Cells tagged ``solution`` are dropped, as are ``{solution}`` directives,
-    the ``{solution-start}``/``{solution-end}`` markers and every cell or line
-    between them.
+    Code cells tagged ``solution`` are dropped, as are ``{solution}``
+    directives, the ``{solution-start}``/``{solution-end}`` markers and every
+    cell or line between them. A markdown cell tagged ``solution`` is dropped up
+    to a ``{solution-end}`` marker it contains; text after the marker is kept.
 
     Examples
     --------
@@ -223,14 +224,14 @@ def strip_solutions(notebook):
     cells = []
     inside = False
     for cell in student.cells:
-        if _is_solution(cell):
-            continue
         if cell.cell_type == "markdown":
-            text, inside = _strip_markdown(cell.source, inside)
+            # A tagged markdown cell is solution text up to a {solution-end} marker;
+            # whatever follows that marker in the same cell (the next exercise) stays.
+            text, inside = _strip_markdown(cell.source, inside or _is_solution(cell))
             if not text:
                 continue
             cell.source = text
-        elif inside:
+        elif inside or _is_solution(cell):
             continue
         if cell.cell_type == "code":
             cell.outputs = []
