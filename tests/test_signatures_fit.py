@@ -152,3 +152,22 @@ def test_recovery_noncentered(recovery_sim):
     gamma = fit.gamma[:, order[:-1]]
     assert matched_correlation(signature_contrasts(gamma), signature_contrasts(sim.truth.gamma)) >= 0.9
     assert fit.kappa == 1.0
+
+
+def test_joint_permutation_leaves_objective_unchanged(small_sim):
+    data = small_sim.data
+    init = initialize(data, 3, rng=4)
+    perm = [2, 0, 1]
+    full = perm + [3]  # the healthy signature stays last
+    f64 = lambda a: torch.tensor(np.array(a), dtype=torch.float64)  # noqa: E731
+    E, event = torch.tensor(data.E), torch.tensor(data.event)
+
+    def loss(lam, phi, psi, gamma, reference):
+        priors = ModelPriors(mu=f64(init.mu), reference=f64(reference), G=f64(data.G),
+                             lambda_prior=GaussianProcessPrior(15, 15 / 4), phi_prior=GaussianProcessPrior(15, 5.0))
+        params = {"lam": f64(lam), "phi": f64(phi), "psi": f64(psi), "gamma": f64(gamma), "kappa": f64(1.2)}
+        return float(map_objective(params, E, event, priors).loss)
+
+    a = loss(init.lam, init.phi, init.psi, init.gamma, init.reference)
+    b = loss(init.lam[:, full], init.phi[full], init.psi[full], init.gamma[:, perm], init.reference[perm])
+    assert a == pytest.approx(b, rel=1e-12)

@@ -176,6 +176,9 @@ def fit_signatures(
     eps: float = DEFAULT_EPS,
     verbose: bool = True,
     num_threads: int | None = None,
+    lambda_length_scale: float | None = None,
+    phi_length_scale: float | None = None,
+    jitter: float = 1e-6,
 ) -> FitResult:
     """Fit the signature model by Adam on the MAP objective.
 
@@ -208,6 +211,11 @@ def fit_signatures(
         Torch intra-op threads during the fit (restored afterwards). Default:
         1 for small problems (N·D·T < 4·10⁶), where thread start-up costs more
         than it saves on a shared machine, else torch's current setting.
+
+    lambda_length_scale, phi_length_scale : float, optional
+        GP length scales in age steps (default T/4 and T/3, as in the reference).
+    jitter : float
+        Diagonal jitter of both GP kernels (1e−6 in the reference).
 
     Returns
     -------
@@ -247,7 +255,8 @@ def fit_signatures(
     priors = ModelPriors(
         mu=torch.tensor(np.array(init.mu)), reference=torch.tensor(np.array(init.reference)),
         G=torch.tensor(np.array(data.G)),
-        lambda_prior=GaussianProcessPrior(T, T / 4), phi_prior=GaussianProcessPrior(T, T / 3),
+        lambda_prior=GaussianProcessPrior(T, lambda_length_scale or T / 4, jitter=jitter),
+        phi_prior=GaussianProcessPrior(T, phi_length_scale or T / 3, jitter=jitter),
         prior_weight=prior_weight,
     )
 
