@@ -148,31 +148,33 @@ def test_bad_inputs():
 
 
 def test_matches_lymph_model_per_patient_likelihoods():
-    """Cross-check against lymph-model 1.3.8 (optional dependency, skipped without it)."""
+    """Cross-check against lymph-model (tested version 1.3.8; optional, skipped without it)."""
     lymph = pytest.importorskip("lymph")
     import pandas as pd
 
     graph = {("tumor", "T"): ["II", "III"], ("lnl", "II"): ["III"], ("lnl", "III"): []}
-    model = lymph.models.Unilateral(graph_dict=graph)
+    model = lymph.models.Unilateral(graph_dict=graph, max_time=10)
     model.set_modality("CT", spec=0.76, sens=0.81)
     model.set_distribution("early", lymph.diagnosis_times.Distribution(binom.pmf(np.arange(11), 10, 0.3)))
     model.set_distribution("late", lymph.diagnosis_times.Distribution(
         lambda support, p=0.5: binom.pmf(support, 10, p), max_time=10))
     params = {"TtoII_spread": 0.3, "TtoIII_spread": 0.1, "IItoIII_spread": 0.4, "late_p": 0.6}
-    model.set_params(**params)
+    model.set_params(**params)  # always by name
     X = RNG.integers(0, 2, size=(10, 2)).astype(float)
     X[RNG.random(X.shape) < 0.3] = np.nan
-    stage = np.array(["early", "late"] * 5)
-    frame = pd.DataFrame({("CT", "ipsi", "II"): X[:, 0] == 1, ("CT", "ipsi", "III"): X[:, 1] == 1,
-                          ("tumor", "core", "t_stage"): stage})
-    frame.loc[np.isnan(X[:, 0]), ("CT", "ipsi", "II")] = None
-    frame.loc[np.isnan(X[:, 1]), ("CT", "ipsi", "III")] = None
+    t_stage = np.array([1, 3] * 5)  # T1 -> early, T3 -> late (lymph's default mapping)
+    to_bool = lambda column: [None if np.isnan(v) else bool(v) for v in column]
+    frame = pd.DataFrame({("CT", "ipsi", "II"): to_bool(X[:, 0]), ("CT", "ipsi", "III"): to_bool(X[:, 1]),
+                          ("tumor", "1", "t_stage"): t_stage, ("tumor", "core", "t_stage"): t_stage})
     model.load_patient_data(frame)
     ours_hmm = LymphHMMComponent(lnls=("II", "III"), modalities={"CT": (0.76, 0.81)})
-    ours = np.exp(ours_hmm.log_likelihoods([list(params.values())], ours_hmm.prepare(X, (stage == "late").astype(int))))
-    for t in ("early", "late"):
-        theirs = model.patient_likelihoods(t_stage=t)
-        np.testing.assert_allclose(ours[stage == t, 0], theirs, rtol=1e-10)
+    ours = np.exp(ours_hmm.log_likelihoods([list(params.values())], ours_hmm.prepare(X, early_late(t_stage))))[:, 0]
+    for name, stage in (("early", 1), ("late", 3)):
+        if hasattr(model, "patient_likelihoods"):
+            theirs = model.patient_likelihoods(t_stage=name)
+        else:
+            theirs = model.get_distribution(name).pmf @ model.state_dist_evo() @ model.diagnosis_matrix(name).T
+        np.testing.assert_allclose(ours[t_stage == stage], np.ravel(theirs), rtol=1e-10)
 
 
 def test_predicted_involvement_matches_simulation_and_observed_prevalence():
