@@ -141,6 +141,7 @@ class LymphHMMComponent:
         )
         self.fixed_late_p = None if late_p is None else float(check_probabilities(late_p, "late_p"))
         self.n_edges = len(self.lnls) + len(self.lnl_edges)
+        self.n_columns = len(self.lnls) * len(self.modalities)
         self.n_params = len(self.param_names)
         self.bounds = np.tile([0.0, 1.0], (self.n_params, 1))
         t = np.arange(self.t_max + 1)

@@ -4,7 +4,7 @@ Patient ``i`` belongs to subgroup ``s(i)`` (a tumour subsite); each subgroup
 has its own weights ``π[:, s]`` over K components sharing one component model
 with per-component parameters ``θ_k``. A *component* is any object with
 
-- ``param_names`` (tuple of str), ``n_params``, ``bounds`` (n_params × 2);
+- ``param_names`` (tuple of str), ``n_params``, ``bounds`` (n_params × 2), ``n_columns`` (data columns);
 - ``prepare(X, stage=None)``: the θ-independent data object;
 - ``log_likelihoods(thetas, data)``: (N, n_sets) log p(x_i | θ) for each row of ``thetas``;
 - ``closed_form_m_step(data, responsibilities)``: (K, n_params) or ``None``;
@@ -64,6 +64,7 @@ class BernoulliComponent:
 
     def __init__(self, n_features: int, feature_names=None) -> None:
         self.n_params = check_integer(n_features, "n_features", minimum=1)
+        self.n_columns = self.n_params
         names = feature_names or [f"p{j}" for j in range(self.n_params)]
         self.param_names = tuple(str(n) for n in names)
         self.bounds = np.tile([0.0, 1.0], (self.n_params, 1))
@@ -255,12 +256,6 @@ def m_step_components(component, data, responsibilities: np.ndarray, thetas: np.
     return np.array(thetas, dtype=float, copy=True)
 
 
-def _subset(data, rows: np.ndarray):
-    if isinstance(data, np.ndarray):
-        return data[rows]
-    return type(data)(**{f: getattr(data, f)[rows] for f in data.__dataclass_fields__})
-
-
 @dataclass(frozen=True)
 class EMResult:
     """Result of :func:`fit_em` (components in canonical order).
@@ -392,8 +387,7 @@ def simulate_mixture(component, thetas, weights, subgroup_sizes, *, stage_probab
     index = np.repeat(np.arange(len(sizes)), sizes)
     z = np.array([gen.choice(len(thetas), p=weights[:, s]) for s in index], dtype=np.int64)
     stage = (gen.random(len(z)) < stage_probability).astype(np.int64)
-    X = np.empty((len(z), component.n_params if isinstance(component, BernoulliComponent) else
-                  len(component.lnls) * len(component.modalities)))
+    X = np.empty((len(z), component.n_columns))
     for k in range(len(thetas)):
         rows = z == k
         if rows.any():
