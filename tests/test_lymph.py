@@ -194,3 +194,30 @@ def test_predicted_involvement_matches_simulation_and_observed_prevalence():
     np.testing.assert_allclose(observed_prevalence(X, index, 2), predicted, atol=0.015)
     X[::2, 0] = np.nan  # missing completely at random leaves the observed prevalence unbiased
     np.testing.assert_allclose(observed_prevalence(X, index, 2), predicted, atol=0.02)
+
+
+def test_posterior_involvement_perfect_and_uninformative_diagnoses():
+    from latentlab.lymph import posterior_involvement, predicted_involvement
+
+    theta = np.array([[0.4, 0.2, 0.3, 0.5, 0.6], [0.1, 0.5, 0.2, 0.1, 0.3]])
+    pi = np.array([0.3, 0.7])
+    perfect = LymphHMMComponent(lnls=("I", "II", "III"), modalities={"path": (1.0, 1.0)})
+    X = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    np.testing.assert_allclose(posterior_involvement(perfect, theta, pi, X, [0, 1]), X, atol=1e-12)
+    nothing = np.full((2, 3), np.nan)
+    prior = predicted_involvement(perfect, theta, pi[:, None], [0, 0], [0, 1])  # mean over the two stages
+    np.testing.assert_allclose(posterior_involvement(perfect, theta, pi, nothing, [0, 1]).mean(axis=0), prior[0])
+
+
+def test_subgroup_posterior_is_bayes_rule():
+    from latentlab.lymph import subgroup_posterior
+
+    hmm = LymphHMMComponent(lnls=("II", "III"), modalities={"CT": (0.8, 0.7)})
+    theta = np.array([[0.5, 0.1, 0.4, 0.6], [0.1, 0.3, 0.1, 0.4]])
+    weights = np.array([[0.9, 0.2, 0.5], [0.1, 0.8, 0.5]])
+    X = np.array([[1.0, 0.0], [np.nan, 1.0]])
+    post = subgroup_posterior(hmm, theta, weights, X, [0, 1], prior=[0.5, 0.3, 0.2])
+    lik = np.exp(hmm.log_likelihoods(theta, hmm.prepare(X, [0, 1])))
+    by_hand = (lik @ weights) * [0.5, 0.3, 0.2]
+    np.testing.assert_allclose(post, by_hand / by_hand.sum(axis=1, keepdims=True), rtol=1e-12)
+    np.testing.assert_allclose(post.sum(axis=1), 1.0)

@@ -29,7 +29,10 @@ from scipy.stats import binom
 
 from latentlab._validation import as_generator, check_array, check_in_range, check_probabilities
 
-__all__ = ["LymphHMMComponent", "HMMData", "early_late", "predicted_involvement", "observed_prevalence"]
+__all__ = [
+    "LymphHMMComponent", "HMMData", "early_late", "predicted_involvement", "observed_prevalence",
+    "posterior_involvement", "subgroup_posterior",
+]
 
 
 @dataclass(frozen=True)
@@ -295,3 +298,43 @@ def observed_prevalence(X, subgroup_index, n_subgroups: int) -> np.ndarray:
     counts = onehot.T @ observed
     with np.errstate(invalid="ignore", divide="ignore"):
         return (onehot.T @ np.nan_to_num(X)) / np.where(counts > 0, counts, np.nan)
+
+
+def posterior_involvement(component: LymphHMMComponent, thetas, subgroup_weights, X, stage) -> np.ndarray:
+    """P(LNL v involved | diagnosis x_i) for patients of one subgroup, shape (n, L).
+
+    The prior over hidden states is the mixture Σ_k π_k P(state | θ_k, stage_i) with this
+    subgroup's weights ``subgroup_weights`` (K,); ``X`` uses ``component``'s modalities, so a
+    model fitted on pathology can be queried with a CT diagnosis (same parameters).
+
+    Examples
+    --------
+    >>> hmm = LymphHMMComponent(lnls=("II", "III"), modalities={"CT": (0.76, 0.81)})
+    >>> risk = posterior_involvement(hmm, [[0.5, 0.1, 0.4, 0.6]], [1.0], [[1.0, 0.0]], [0])
+    >>> risk.shape, bool(risk[0, 0] > risk[0, 1])
+    ((1, 2), True)
+    """
+    thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+    pi = check_probabilities(subgroup_weights, "subgroup_weights", sums_to_one_axis=0)
+    data = component.prepare(X, stage)
+    prior = np.einsum("k,kgs->gs", pi, component.state_distributions(thetas))[data.stage]  # (n, S)
+    joint = prior * data.diagnosis
+    return (joint @ component.bits) / joint.sum(axis=1, keepdims=True)
+
+
+def subgroup_posterior(component: LymphHMMComponent, thetas, weights, X, stage, prior=None) -> np.ndarray:
+    """P(subgroup s | diagnosis x_i) ∝ P(s) Σ_k π_{k,s} p(x_i | θ_k), shape (n, S); uniform P(s) by default.
+
+    Examples
+    --------
+    >>> hmm = LymphHMMComponent(lnls=("II",))
+    >>> post = subgroup_posterior(hmm, [[0.9, 0.5], [0.05, 0.5]], [[1.0, 0.0], [0.0, 1.0]], [[1.0]], [1])
+    >>> np.round(post, 3)
+    array([[0.817, 0.183]])
+    """
+    weights = check_probabilities(weights, "weights", sums_to_one_axis=0)
+    S = weights.shape[1]
+    prior = np.full(S, 1.0 / S) if prior is None else check_probabilities(prior, "prior", sums_to_one_axis=0)
+    lik = np.exp(component.log_likelihoods(thetas, component.prepare(X, stage)))  # (n, K)
+    joint = (lik @ weights) * prior
+    return joint / joint.sum(axis=1, keepdims=True)
