@@ -65,3 +65,9 @@ def test_real_data_section(g):
     assert g["top_share_lo"] < g["top_share_hi"] and g["c02_lo"] < g["c02_hi"]
     assert g["width_small"] > g["width_large"]
     assert g["ppc_corr"] > 0.8 and g["ppc_mae"] < 0.1
+
+
+def test_prediction_section(g):
+    for key in ("risk_III_C09", "risk_III_C02", "risk_II_C02"):
+        assert 0 < g[key] < 1
+    assert g["risk_III_C09"] < g["risk_II_C02"] and g["risk_III_C02"] < g["risk_II_C02"]
