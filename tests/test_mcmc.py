@@ -232,3 +232,18 @@ def test_linear_schedule_and_bad_inputs():
     with pytest.raises(ValueError, match="unknown labels|have no patients"):
         from latentlab.mixture import encode_subgroups
         encode_subgroups(sub, labels=[0, 1])
+
+
+def test_emcee_hmm_posterior_mean_within_three_sd_of_truth():
+    from latentlab.lymph import LymphHMMComponent
+
+    hmm = LymphHMMComponent(lnls=("II", "III"), modalities={"path": (1.0, 1.0)}, late_p=0.5)
+    truth = np.array([0.4, 0.15, 0.3])
+    stage = np.random.default_rng(18).integers(0, 2, 800)
+    X = hmm.simulate(truth, stage, rng=19)
+    target = MarginalTarget(hmm, hmm.prepare(X, stage), np.ones((1, 1)), np.zeros(800, int))
+    res = run_emcee(target, np.full(3, 0.3), 1500, n_walkers=16, bounds=np.tile([0.0, 1.0], (3, 1)),
+                    ball=0.05, burn=300, rng=20)
+    samples = res.samples()
+    assert np.all(np.abs(samples.mean(axis=0) - truth) < 3 * samples.std(axis=0))
+    assert np.all(split_rhat(res.chain, burn=300) < 1.1)
