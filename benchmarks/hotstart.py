@@ -118,7 +118,7 @@ def main(argv=None) -> dict:
 
     result = {
         "config": cfg,
-        "note": ("measured on a 2-core machine shared with ~6 other engineers' jobs (load average 5-9); "
+        "note": ("measured on a 2-core machine shared with other engineers' jobs (load average 2-11 during the session); "
                  "times are upper bounds of what an idle machine gives"),
         "machine": {"python": platform.python_version(), "torch": torch.__version__,
                     "threads": torch.get_num_threads()},
