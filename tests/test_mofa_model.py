@@ -221,3 +221,14 @@ def test_feature_names_are_kept_and_checked(small):
 def test_stochastic_refuses_non_gaussian_views():
     with pytest.raises(ValueError, match="Gaussian views only"):
         MOFA(2, stochastic=True, likelihoods=["bernoulli"], verbose=False).fit([np.eye(4)], rng=0)
+
+
+def test_closed_form_hyperparameter_identities_after_sweeps(small):
+    data, _ = prepare_views(small.views)
+    state = initial_state(data, 6, "pca", np.random.default_rng(0))
+    for iteration in range(1, 4):
+        sweep(data, state, Options(start_sparsity=1), iteration)
+    for view, vs in zip(data, state.views):
+        D = view.Y.shape[1]
+        np.testing.assert_allclose(vs.alpha_a, 1e-14 + D / 2, rtol=1e-15)
+        np.testing.assert_allclose(vs.theta_a + vs.theta_b, 1.0 + 1.0 + D, rtol=1e-13)

@@ -188,3 +188,14 @@ def test_weights_term_handles_gamma_exactly_zero_or_one():
     gamma = np.array([[0.0], [1.0]])
     value = E.weights_term(one, one, gamma, np.ones(1), np.ones(1), np.zeros(1), np.ones(1), np.ones(1))
     assert np.isfinite(value)
+
+
+def test_gamma_and_beta_terms_equal_quadrature_plus_scipy_entropy():
+    q = stats.gamma(3.5, scale=1 / 0.8)
+    prior = stats.gamma(2.0, scale=1 / 1.5)
+    expected = q.expect(prior.logpdf, epsabs=1e-13, epsrel=1e-13) + q.entropy()
+    assert E.gamma_term(2.0, 1.5, np.array([3.5]), np.array([0.8])) == pytest.approx(expected, rel=1e-9)
+    q = stats.beta(4.0, 2.5)
+    prior = stats.beta(1.5, 3.0)
+    expected = q.expect(prior.logpdf, epsabs=1e-13, epsrel=1e-13) + q.entropy()
+    assert E.beta_term(1.5, 3.0, np.array([4.0]), np.array([2.5])) == pytest.approx(expected, rel=1e-9)
