@@ -14,6 +14,7 @@ def glued():
 
 def test_checkpoint_round_trip_and_kappa_drift(glued):
     assert glued["round_trip_exact"] == "True"
+    assert glued["mismatch_refused"] == "True"
     assert glued["kappa_true"] == 1.0
     assert glued["kappa_master"] > 1.2  # "a free κ drifts"
 
@@ -37,6 +38,7 @@ def test_learning_rate_paragraph(glued):
 def test_robustness_claims(glued):
     assert glued["n_robust_fits"] == 32 or glued["n_robust_fits"] % 16 == 0
     assert glued["cv_direction"] in ("less", "more")
+    assert glued["cv_phi_direction"] == ("more" if glued["cv_phi_stage1_cold"] > glued["cv_phi_stage3_cold"] else "less")
     assert (glued["cv_direction"] == "less") == (glued["cv_ratio_cold"] > 1)
     hot3 = glued["cv_loss_stage3_hot"]
     others = [glued["cv_loss_stage3_cold"], glued["cv_loss_stage1_cold"], glued["cv_loss_stage1_hot"]]
