@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 from scipy.linalg import cho_factor, cho_solve
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from latentlab._validation import as_generator, check_integer, check_positive
 from latentlab.hotstart.checkpoints import Checkpoint

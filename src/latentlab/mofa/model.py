@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from latentlab._validation import as_generator, check_integer, check_positive
 from latentlab.mofa.data import prepare_views

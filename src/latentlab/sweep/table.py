@@ -237,7 +237,7 @@ def run_sweep(
     **options
         Passed to :func:`evaluate_model`.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     from latentlab.sweep.models import train_embedding_model
 
