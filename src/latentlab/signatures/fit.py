@@ -172,7 +172,7 @@ def fit_signatures(
     rng=None,
     noise_scale: float = 0.1,
     dtype: torch.dtype = torch.float32,
-    chunk_size: int = 64,
+    chunk_size: int | None = None,
     eps: float = DEFAULT_EPS,
     verbose: bool = True,
     num_threads: int | None = None,
@@ -203,8 +203,9 @@ def fit_signatures(
         Starting values; default :func:`initialize` with ``rng`` and ``noise_scale``.
     dtype : torch.dtype
         Likelihood precision (float32 default; the GP algebra is float64).
-    chunk_size : int
-        Individuals per likelihood chunk.
+    chunk_size : int, optional
+        Individuals per likelihood chunk (default 64 with one torch thread,
+        256 with more, so each thread gets enough work per operation).
     verbose : bool
         tqdm progress bar.
     num_threads : int, optional
@@ -287,6 +288,8 @@ def fit_signatures(
         num_threads = 1 if cells < 4_000_000 else torch.get_num_threads()
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(check_integer(num_threads, "num_threads", minimum=1))
+    if chunk_size is None:
+        chunk_size = 64 if num_threads == 1 else 256
     try:
         history, n_iter, converged = adam_loop(objective, optimizer, n_epochs, tol=tol, verbose=verbose,
                                                desc=f"signatures ({parameterization})")
