@@ -242,3 +242,11 @@ def test_gp_quadratic_form_gradient_is_precision_times_delta():
     expected = delta.detach().numpy() @ prior.precision
     np.testing.assert_allclose(delta.grad.numpy(), expected, rtol=1e-10)
     assert torch.autograd.gradcheck(prior.quadratic_form_torch, (delta.detach().clone().requires_grad_(True),))
+
+
+def test_nll_rejects_out_of_range_E():
+    with pytest.raises(ValueError, match=r"E must lie in \[0, 5\]"):
+        survival_nll_from_pi(torch.full((1, 1, 6), 0.1), [[6]], [[True]])
+    E, event, lam, phi = _tiny()
+    with pytest.raises(ValueError, match=r"E must lie in \[0, 5\]"):
+        signature_nll(torch.tensor(lam), torch.tensor(phi), 1.0, E + 1, event)

@@ -81,6 +81,8 @@ def survival_nll_from_pi(
     if pi.ndim != 3 or tuple(pi.shape[:2]) != tuple(E_t.shape):
         raise ValueError(f"pi must have shape (N, D, T) with (N, D) = {tuple(E_t.shape)}, got {tuple(pi.shape)}")
     T = pi.shape[2]
+    if E_t.numel() and (int(E_t.max()) >= T or int(E_t.min()) < 0):
+        raise ValueError(f"E must lie in [0, {T - 1}]")
     p = pi + (pi.clamp(eps, 1 - eps) - pi).detach()  # straight-through clamp
     log1m = torch.log1p(-p)
     cumulative = torch.cumsum(log1m, dim=2)
@@ -89,8 +91,6 @@ def survival_nll_from_pi(
     p_E = p.gather(2, index).squeeze(2)
     log1m_E = log1m.gather(2, index).squeeze(2)
     ell = through_E + torch.where(event_t, torch.log(p_E) - log1m_E, torch.zeros_like(p_E))
-    if int(E_t.max()) >= T or int(E_t.min()) < 0:
-        raise ValueError(f"E must lie in [0, {T - 1}]")
     if reduction == "none":
         return -ell
     if reduction != "sum":
