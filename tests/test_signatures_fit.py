@@ -108,6 +108,7 @@ def test_fit_is_reproducible_and_noncentered_keeps_kappa_one(small_sim):
     assert a.kappa == 1.0
 
 
+@pytest.mark.filterwarnings("ignore:kappa \\* sum:RuntimeWarning")
 def test_non_finite_loss_raises_with_epoch(small_sim):
     with pytest.raises(FloatingPointError, match="epoch"):
         fit_signatures(small_sim.data, 3, n_epochs=5, rng=0, verbose=False, learning_rate=1e30)
