@@ -250,3 +250,14 @@ def test_nll_rejects_out_of_range_E():
     E, event, lam, phi = _tiny()
     with pytest.raises(ValueError, match=r"E must lie in \[0, 5\]"):
         signature_nll(torch.tensor(lam), torch.tensor(phi), 1.0, E + 1, event)
+
+
+def test_clamp_is_straight_through_unlike_reference():
+    """Reference behaviour: torch.clamp zeroes the gradient of a saturated cell; ours keeps it."""
+    pi = torch.full((1, 1, 3), 1.2, dtype=torch.float64, requires_grad=True)
+    survival_nll_from_pi(pi, [[2]], [[False]]).backward()
+    assert torch.all(pi.grad > 0)  # pushes the hazard back below 1
+    reference = torch.full((1, 1, 3), 1.2, dtype=torch.float64, requires_grad=True)
+    clamped = reference.clamp(1e-6, 1 - 1e-6)
+    (-torch.log1p(-clamped).sum()).backward()
+    assert torch.all(reference.grad == 0)
