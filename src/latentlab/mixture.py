@@ -28,7 +28,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment, minimize
 from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from latentlab._validation import as_generator, check_array, check_integer, check_probabilities
 

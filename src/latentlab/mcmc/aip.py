@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, logit, logsumexp
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_probabilities
 from latentlab.mcmc.ensemble import run_emcee

@@ -20,7 +20,7 @@ from typing import Callable, Literal
 import numpy as np
 import numpy.typing as npt
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from latentlab._validation import check_integer, check_positive
 from latentlab.signatures.data import SurvivalData
