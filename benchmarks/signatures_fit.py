@@ -56,7 +56,6 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int) -> dict:
     )
 
     torch.set_num_threads(threads)
-    cpu_start = time.process_time()
     start = time.perf_counter()
     sim = simulate_signatures(**size, rng=0, baseline_range=(0.0002, 0.002))
     data = sim.data

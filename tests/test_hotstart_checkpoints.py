@@ -1,7 +1,5 @@
 """Checkpoint I/O, integrity and pooling (latentlab.hotstart.checkpoints)."""
 
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.decomposition import PCA
 
-from latentlab._validation import as_generator, check_array, check_integer
+from latentlab._validation import as_generator, check_integer
 from latentlab.curves import fit_local_principal_curve, resample_equal_arclength
 from latentlab.alignment import horn_quaternion
 from latentlab.sweep.classification import f1_over_time
