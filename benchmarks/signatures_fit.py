@@ -23,6 +23,7 @@ authors' CPU; our target is ≤ 3 min and ≤ 2 GB on 2 cores.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import platform
 import resource
@@ -174,9 +175,9 @@ def main() -> None:
         for threads in sorted({1, args.threads}):
             rows.append(spawn("ours", REFERENCE, args.epochs, threads))
         rows.append(spawn("straightforward", REFERENCE, args.naive_epochs + 1, args.threads))
-    note = ("Measured on a 2-core VM shared with ~6 other engineers' jobs (load average between about 0.5 and 7 "
-            "during the runs), so the times are noisy and, if anything, pessimistic; the 2-thread run suffers most "
-            "when the other cores are busy. Simulated data (latentlab.datasets.signatures_sim). The straightforward version "
+    load = os.getloadavg()[0]
+    note = (f"Measured on a 2-core VM (1-minute load average {load:.1f} when the runs finished; nothing else was "
+            "meant to run). Simulated data (latentlab.datasets.signatures_sim). The straightforward version "
             "is timed for a few epochs (first epoch excluded) and extrapolated to 200 epochs. Peak RSS is the "
             "subprocess's maximum resident set (simulation and initialisation included).")
     write_results(rows, note)
