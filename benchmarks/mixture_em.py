@@ -16,7 +16,7 @@
 3. EM on the real ISB cohort (332 patients, 10 subgroups, pathology of LNLs I–V,
    32 hidden states, 10 parameters per component), K = 2, three restarts.
 
-Each timing is the median of 3 runs. Measured while other work shared the 2 cores.
+Each timing is the median of 3 runs; the machine load is recorded with the results.
 Run: ``.venv/bin/python benchmarks/mixture_em.py`` (about a minute).
 Writes ``benchmarks/results/mixture_em.json`` and ``benchmarks/results/mixture_em.md``.
 """
@@ -65,7 +65,7 @@ def main() -> dict:
     data = hmm.prepare(X, stage)
     ell_truth = incomplete_loglik(hmm.log_likelihoods(truth, data), weights, groups)
 
-    results: dict = {"machine": f"{platform.machine()} {platform.python_version()}, 2 shared cores (loaded)",
+    results: dict = {"machine": f"{platform.machine()} {platform.python_version()}, 2 cores, 1-minute load average {os.getloadavg()[0]:.1f} at the start",
                      "reference": REFERENCE, "loglik_at_truth": ell_truth}
     start = time.perf_counter()
     for _ in range(200):
@@ -112,8 +112,8 @@ def write(results: dict) -> None:
     lines = [
         "# EM and AIP for the lymph-HMM mixture (chapter 3)",
         "",
-        f"Machine: {results['machine']}; measured while other work shared the 2 cores.",
-        "Reference numbers are quoted from the design note (lymixture + lymph-model are not installed here).",
+        f"Machine: {results['machine']}.",
+        "Reference numbers are quoted from the design note (lymixture is not on PyPI, so the reference is not re-run here).",
         "",
         "| quantity | reference (quoted) | latentlab |",
         "|---|---|---|",

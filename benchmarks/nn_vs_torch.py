@@ -111,8 +111,8 @@ def main() -> dict:
                   f"ratio {ours_epoch / torch_epoch:.2f}, loss-curve difference {difference:.1e}")
     report = {
         "benchmark": "nn_vs_torch",
-        "note": ("measured on a shared 2-core machine while other engineers' jobs were running; "
-                 "one thread per framework; timings are indicative, ratios more stable than absolute times"),
+        "note": (f"measured on a 2-core machine (1-minute load average {os.getloadavg()[0]:.1f} at the end); "
+                 "one thread per framework; ratios are more stable than absolute times"),
         "machine": {"platform": platform.platform(), "python": platform.python_version(),
                     "numpy": np.__version__, "torch": torch.__version__, "cpu_count": os.cpu_count()},
         "results": rows,
