@@ -9,8 +9,8 @@
    - the reference quickstart's rule: successive ℓ ``isclose`` with rtol 1e-4;
    - our strict default: |Δℓ| < 1e-6 + 1e-9 |ℓ|.
    Target (issue 5): <= 0.5 s to converge. The reference took ~55 s for 18
-   iterations on its own machine (design note, section 10); lymixture and
-   lymph-model are not installed here, so that number is quoted, not re-measured.
+   iterations on its own machine (design note, section 10); lymixture is not
+   on PyPI, so that number is quoted, not re-measured.
 2. A notebook-scale AIP run: 200 rounds, exact mode, 5 θ-steps per round, on the same
    problem (target <= 30 s), plus the faithful mode (MH swap + emcee, 2 steps per round).
 3. EM on the real ISB cohort (332 patients, 10 subgroups, pathology of LNLs I–V,
