@@ -187,7 +187,9 @@ def complete_loglik(log_lik, weights, subgroup_index, responsibilities) -> float
     -0.6931
     """
     joint = log_lik + _log_weights(weights)[:, subgroup_index].T
-    terms = np.where(responsibilities > 0, responsibilities * np.where(np.isfinite(joint), joint, -np.inf), 0.0)
+    positive = responsibilities > 0
+    terms = np.zeros_like(joint)
+    terms[positive] = responsibilities[positive] * joint[positive]  # 0 · (−∞) is never formed
     return float(terms.sum())
 
 
