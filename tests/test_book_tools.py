@@ -1,6 +1,7 @@
 """The book machinery: toc parsing, glue collection, student edition, broken cells fail."""
 
 import re
+from collections import Counter
 from pathlib import Path
 
 import jupytext
@@ -107,10 +108,10 @@ def test_student_edition_has_no_solution_text(tmp_path):
     for path in written:
         page = next(p for p in toc_pages() if Path(p).name == path.stem)
         markdown = (ROOT / f"{page}.md").read_text(encoding="utf-8")
-        solution_lines = _solution_texts(markdown)
-        # a line that also appears outside the solutions (common code) proves nothing
-        counts = {l: sum(1 for m in markdown.splitlines() if m.strip() == l) for l in solution_lines}
-        solution_lines = [l for l in solution_lines if counts[l] == solution_lines.count(l)]
+        in_solutions = Counter(_solution_texts(markdown))
+        in_page = Counter(line.strip() for line in markdown.splitlines())
+        # a line that also stands outside the solutions (shared code) proves nothing
+        solution_lines = [line for line, n in in_solutions.items() if in_page[line] == n]
         assert solution_lines or page == "book/teaching", f"{page}: no solution found"
         student = nbformat.read(path, as_version=4)
         text = "\n".join(cell.source for cell in student.cells)

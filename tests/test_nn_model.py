@@ -9,26 +9,7 @@ from latentlab.nn import (
     gradient_importance, input_gradients, layer_gradient_norms, loss_and_gradients,
 )
 from latentlab.nn.experiments import gradient_norms_by_depth, xor_data, xor_runs
-
-TORCH_ACTIVATIONS = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU,
-                     "identity": torch.nn.Identity}
-
-
-def torch_twin(net: Sequential) -> torch.nn.Sequential:
-    """The same network in torch float64, with our weights copied in."""
-    modules = []
-    for layer in net.layers:
-        if isinstance(layer, Dense):
-            linear = torch.nn.Linear(layer.n_in, layer.n_out, bias=layer.bias is not None, dtype=torch.float64)
-            with torch.no_grad():
-                linear.weight.copy_(torch.tensor(layer.weight))
-                if layer.bias is not None:
-                    linear.bias.copy_(torch.tensor(layer.bias))
-            modules.append(linear)
-        else:
-            modules.append(TORCH_ACTIVATIONS[layer.name]())
-    return torch.nn.Sequential(*modules)
-
+from latentlab.nn.torch_check import to_torch as torch_twin
 
 CASES = {
     "mse": (MSELoss(), lambda rng: rng.normal(size=(8, 3)), 3, torch.nn.functional.mse_loss),
