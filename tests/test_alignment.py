@@ -97,6 +97,24 @@ def test_scale_is_recovered():
     assert horn_quaternion(P, Q, scale=True).scale == pytest.approx(2.5, abs=1e-10)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_scale_falls_back_to_one_for_coincident_source_points(seed):
+    # identical source points: centring leaves round-off (sum of squares ~1e-31),
+    # which an exact "> 0" test let through, giving an arbitrary scale
+    rng = np.random.default_rng(seed)
+    point = rng.normal(scale=10.0 ** rng.integers(-3, 4), size=3)
+    Q = np.tile(point, (12, 1)) + 0.0
+    Q[::2] = np.nextafter(Q[::2], np.inf)  # one ulp apart: rounding noise only
+    P = rng.normal(size=(12, 3))
+    for fit in (kabsch(P, Q, scale=True), horn_quaternion(P, Q, scale=True)):
+        assert fit.scale == 1.0
+        np.testing.assert_allclose(fit.apply(Q).mean(axis=0), P.mean(axis=0), atol=1e-9)
+    # a tiny but genuine spread is still scaled: spread 1e-8 of the magnitude
+    Q_small = point + 1e-8 * np.abs(point).max() * rng.normal(size=(12, 3))
+    P_small = 3.0 * Q_small
+    assert kabsch(P_small, Q_small, scale=True).scale == pytest.approx(3.0, rel=1e-6)
+
+
 def test_collinear_points_residual_is_zero_for_both_methods():
     t = np.linspace(0, 1, 6)[:, None]
     Q = t * np.array([[1.0, 2.0, 0.0]])

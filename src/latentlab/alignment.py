@@ -83,12 +83,28 @@ def _check_pair(P, Q):
     return P, Q
 
 
+#: Source points whose spread about their centroid is below this many machine
+#: epsilons of their magnitude count as coincident (no scale can be fitted).
+_COINCIDENT_RTOL = 1e3 * np.finfo(float).eps
+
+
+def _coincident(Q, Qc):
+    """Whether the source points coincide up to rounding (relative, not exact, test).
+
+    Centring identical points leaves round-off of order eps * |Q|, so an exact
+    ``> 0`` test passes and the fitted scale is noise divided by noise.
+    """
+    spread = float(np.sqrt(np.mean(np.sum(Qc * Qc, axis=1))))
+    magnitude = float(np.abs(Q).max(initial=0.0))
+    return spread <= _COINCIDENT_RTOL * magnitude or spread == 0.0
+
+
 def _finish(P, Q, p_bar, q_bar, rotation, with_scale):
     Pc, Qc = P - p_bar, Q - q_bar
     scale = 1.0
-    if with_scale:  # Umeyama's least-squares scale
+    if with_scale and not _coincident(Q, Qc):  # Umeyama's least-squares scale
         denominator = float(np.sum(Qc * Qc))
-        scale = float(np.sum(Pc * (Qc @ rotation.T))) / denominator if denominator > 0 else 1.0
+        scale = float(np.sum(Pc * (Qc @ rotation.T))) / denominator
     translation = p_bar - scale * rotation @ q_bar
     aligned = scale * Q @ rotation.T + translation
     return RigidTransform(rotation, translation, scale, float(np.sum((P - aligned) ** 2)))
@@ -109,7 +125,10 @@ def kabsch(
         Extension (not in MorphSeq): optimise over all orthogonal maps O(d),
         so a PCA sign flip can be undone. Default: proper rotations SO(d).
     scale : bool
-        Extension: also fit a scale factor (Umeyama).
+        Extension: also fit a scale factor (Umeyama). If the source points
+        coincide (their RMS spread about the centroid is below about 2e-13
+        times their largest coordinate, i.e. round-off), no scale can be
+        fitted and the scale is 1.
 
     Returns
     -------
@@ -165,7 +184,8 @@ def horn_quaternion(P: npt.ArrayLike, Q: npt.ArrayLike, *, scale: bool = False) 
     P, Q : array_like of shape (n, 3)
         Target and source, rows matched.
     scale : bool
-        Extension: also fit a scale factor.
+        Extension: also fit a scale factor; 1 when the source points coincide
+        (see :func:`kabsch`).
 
     Notes
     -----
