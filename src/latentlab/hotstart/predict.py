@@ -42,6 +42,7 @@ import torch
 from scipy.linalg import cho_factor, cho_solve
 from tqdm import tqdm
 
+from latentlab._divergence import DivergenceError, DivergenceGuard
 from latentlab._validation import as_generator, check_integer, check_positive
 from latentlab.hotstart.checkpoints import Checkpoint
 from latentlab.signatures.data import SurvivalData
@@ -226,8 +227,10 @@ class FixedSignaturePredictor:
         ------
         ValueError
             If D, T or P of the data differ from the checkpoint's.
-        FloatingPointError
-            If the objective becomes non-finite (the epoch is named).
+        DivergenceError
+            If the objective becomes non-finite or explodes (the learning rate and
+            the epoch are named); ``last_good`` holds the :class:`LambdaFit` of the
+            last good epoch (``converged=False``).
         """
         if not isinstance(data, SurvivalData):
             raise TypeError(f"data must be a SurvivalData, got {type(data).__name__}")
@@ -258,6 +261,8 @@ class FixedSignaturePredictor:
         converged = False
         began = time.perf_counter()
         n_clamped = 0
+        guard = DivergenceGuard(f"λ-only fit ({self.init})", learning_rate=self.learning_rate)
+        good = torch.empty_like(lam)
         for epoch in tqdm(range(self.n_epochs), disable=not self.verbose, desc=f"λ-only ({self.init})"):
             optimiser.zero_grad()
             with warnings.catch_warnings(record=True) as caught:
@@ -268,8 +273,18 @@ class FixedSignaturePredictor:
             q_lambda = self._prior.quadratic_form_torch(lam.to(torch.float64) - mean)
             loss = nll.to(torch.float64) / N + self.prior_weight * q_lambda / N
             value = float(loss.detach())
-            if not np.isfinite(value):
-                raise FloatingPointError(f"the λ-only objective became non-finite at epoch {epoch}")
+            try:
+                guard.check(epoch, value)
+            except DivergenceError as error:
+                if error.last_good is not None:  # the LambdaFit of the last good epoch
+                    error.last_good = LambdaFit(
+                        lam=good.detach().to(torch.float64).numpy().copy(), history=tuple(history),
+                        nll_history=tuple(nll_history), n_iter=len(history), converged=False,
+                        init=self.init, wall_time=time.perf_counter() - began)
+                raise
+            with torch.no_grad():
+                good.copy_(lam)
+            guard.keep(epoch, good)
             loss.backward()
             optimiser.step()
             if history and self.tol is not None and abs(history[-1] - value) <= self.tol * abs(history[-1]):
@@ -280,8 +295,9 @@ class FixedSignaturePredictor:
                 break
         if n_clamped:
             warnings.warn(
-                f"κ Σθσ(φ) exceeded 1 in {n_clamped} of {len(history)} epochs (the clamp binds and passes "
-                "no gradient there); a large pooled κ is the usual cause",
+                f"κ Σθσ(φ) exceeded 1 in {n_clamped} of {len(history)} epochs (the clamp binds; "
+                "its gradient is straight-through, taken at the clamped value); a large "
+                "pooled κ is the usual cause",
                 RuntimeWarning,
                 stacklevel=2,
             )

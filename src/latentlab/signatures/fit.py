@@ -13,7 +13,6 @@ its gradient, so the prior weight W changes the *direction* of the updates of
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable, Literal
 
@@ -22,6 +21,7 @@ import numpy.typing as npt
 import torch
 from tqdm import tqdm
 
+from latentlab._divergence import DivergenceError, DivergenceGuard
 from latentlab._validation import check_integer, check_positive
 from latentlab.signatures.data import SurvivalData
 from latentlab.signatures.gp import GaussianProcessPrior
@@ -129,12 +129,21 @@ def adam_param_groups(params: dict[str, torch.Tensor], learning_rate: float = 0.
 
 
 def adam_loop(objective: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer, n_epochs: int, *,
-              tol: float | None = 1e-6, verbose: bool = True, desc: str = "fit") -> tuple[tuple[float, ...], int, bool]:
+              tol: float | None = 1e-6, verbose: bool = True, desc: str = "fit",
+              guard: DivergenceGuard | None = None, snapshot: Callable[[], object] | None = None,
+              domain: Callable[[], dict[str, str]] | None = None) -> tuple[tuple[float, ...], int, bool]:
     """Run ``n_epochs`` full-batch steps; stop early when |ΔL| < tol.
 
-    Returns (history of floats, epochs run, converged). Raises
-    ``FloatingPointError`` naming the epoch if the loss is not finite.
+    Returns (history of floats, epochs run, converged). Every epoch the loss is
+    checked by ``guard`` (default: a :class:`~latentlab._divergence.DivergenceGuard`
+    naming the optimiser's largest learning rate) before the step; ``domain()``
+    reports parameters out of their domain and ``snapshot()`` copies the state
+    that produced an accepted loss. Raises :class:`~latentlab.DivergenceError`
+    (a ``FloatingPointError``) naming the epoch and the learning rate if the
+    loss is not finite, explodes, or a parameter leaves its domain.
     """
+    if guard is None:
+        guard = DivergenceGuard(desc, learning_rate=max(g["lr"] for g in optimizer.param_groups))
     history: list[float] = []
     converged = False
     bar = tqdm(range(n_epochs), desc=desc, disable=not verbose, leave=False)
@@ -142,9 +151,9 @@ def adam_loop(objective: Callable[[], torch.Tensor], optimizer: torch.optim.Opti
         optimizer.zero_grad(set_to_none=True)
         loss = objective()
         value = float(loss.detach())
-        if not math.isfinite(value):
-            raise FloatingPointError(f"the loss is not finite ({value}) at epoch {epoch}; "
-                                     "lower the learning rate or check the data")
+        guard.check(epoch, value, domain=domain() if domain is not None else None)
+        if snapshot is not None:
+            guard.keep(epoch, snapshot())
         loss.backward()
         optimizer.step()
         history.append(value)
@@ -226,8 +235,10 @@ def fit_signatures(
     ------
     ValueError
         If K < 1 or an option is out of range.
-    FloatingPointError
-        If the loss becomes non-finite (message names the epoch).
+    DivergenceError
+        If the loss becomes non-finite or explodes, or κ ≤ 0 (the message names
+        the learning rate and the epoch); its ``last_good`` attribute holds the
+        :class:`FitResult` of the last good epoch (``converged=False``).
 
     Examples
     --------
@@ -290,18 +301,40 @@ def fit_signatures(
     torch.set_num_threads(check_integer(num_threads, "num_threads", minimum=1))
     if chunk_size is None:
         chunk_size = 64 if num_threads == 1 else 256
+    guard = DivergenceGuard("fit_signatures", learning_rate=learning_rate)
+    buffers = {name: torch.empty_like(value) for name, value in params.items()}
+
+    def snapshot() -> dict[str, torch.Tensor]:  # one reused buffer set: no allocation per epoch
+        with torch.no_grad():
+            for name, value in params.items():
+                buffers[name].copy_(value)
+        return buffers
+
+    def domain() -> dict[str, str]:
+        kappa = float(params["kappa"].detach()) if learn_kappa else 1.0
+        return {} if kappa > 0 else {"kappa": f"κ = {kappa:.4g}, expected > 0"}
+
+    def result(values, history, n_iter, converged) -> FitResult:
+        with torch.no_grad():
+            lam, phi, _, _ = signature_parameters(values, priors, parameterization)
+            kappa = values["kappa"] if learn_kappa else kappa_fixed
+            return FitResult(
+                lam=lam.double().numpy().copy(), phi=phi.double().numpy().copy(),
+                psi=values["psi"].double().numpy().copy(), gamma=values["gamma"].double().numpy().copy(),
+                kappa=float(kappa), mu=np.asarray(init.mu, dtype=float),
+                reference=np.asarray(init.reference, dtype=float), clusters=np.asarray(init.clusters),
+                history=tuple(history), n_iter=n_iter, converged=converged,
+                parameterization=parameterization,
+            )
+
     try:
         history, n_iter, converged = adam_loop(objective, optimizer, n_epochs, tol=tol, verbose=verbose,
-                                               desc=f"signatures ({parameterization})")
+                                               desc=f"signatures ({parameterization})", guard=guard,
+                                               snapshot=snapshot, domain=domain)
+    except DivergenceError as error:
+        if error.last_good is not None:  # the FitResult of the last good epoch, not converged
+            error.last_good = result(error.last_good, error.history, len(error.history), False)
+        raise
     finally:
         torch.set_num_threads(previous_threads)
-    with torch.no_grad():
-        lam, phi, _, _ = signature_parameters(params, priors, parameterization)
-        kappa = params["kappa"] if learn_kappa else kappa_fixed
-        return FitResult(
-            lam=lam.double().numpy().copy(), phi=phi.double().numpy().copy(),
-            psi=params["psi"].double().numpy().copy(), gamma=params["gamma"].double().numpy().copy(),
-            kappa=float(kappa), mu=np.asarray(init.mu, dtype=float), reference=np.asarray(init.reference, dtype=float),
-            clusters=np.asarray(init.clusters), history=history, n_iter=n_iter, converged=converged,
-            parameterization=parameterization,
-        )
+    return result(params, history, n_iter, converged)

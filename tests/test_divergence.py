@@ -1,0 +1,132 @@
+"""Every iterative fitter raises latentlab.DivergenceError when it diverges (issue 17).
+
+One test per fitter at a diverging learning rate (or a forced non-finite
+objective where the fitter has no learning rate), each checking that the
+error names the learning rate and the epoch, and that the last good state is
+retrievable from the exception.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import latentlab
+from latentlab import DivergenceError
+from latentlab._divergence import DivergenceGuard
+from latentlab.datasets.signatures_sim import simulate_signatures
+
+
+def test_guard_rules_and_last_good():
+    guard = DivergenceGuard("demo", learning_rate=0.5)
+    guard.check(0, 10.0)
+    guard.keep(0, "state0")
+    guard.check(1, 900.0)  # 90 x, a spike but not orders of magnitude over the best
+    guard.keep(1, "state1")
+    with pytest.raises(DivergenceError, match=r"demo diverged at epoch 2 \(learning rate 0.5\)") as info:
+        guard.check(2, 2e5)
+    assert info.value.reason == "growth" and info.value.last_good == "state1"
+    assert info.value.last_good_epoch == 1 and info.value.history == (10.0, 900.0)
+    with pytest.raises(DivergenceError, match="non-finite|nan") as info:
+        DivergenceGuard("demo").check(0, float("nan"))
+    assert info.value.last_good is None and "no learning rate" in str(info.value)
+    with pytest.raises(DivergenceError, match="kappa left its domain"):
+        DivergenceGuard("demo").check(0, 1.0, domain={"kappa": "κ = -1, expected > 0"})
+
+
+def test_maximised_objective_diverges_when_it_falls():
+    guard = DivergenceGuard("em", maximise=True, unit="iteration")
+    guard.check(0, -100.0)
+    guard.check(1, -50.0)
+    guard.check(2, -5000.0)  # 100x the best scale: allowed
+    with pytest.raises(DivergenceError, match="iteration 3"):
+        guard.check(3, -1e6)
+
+
+def test_exported_from_package_root():
+    assert "DivergenceError" in latentlab.__all__
+    assert issubclass(latentlab.DivergenceError, FloatingPointError)
+
+
+@pytest.fixture(scope="module")
+def small_sim():
+    return simulate_signatures(n_individuals=60, n_diseases=6, n_times=12, n_signatures=2, rng=0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fit_signatures_diverges_at_large_learning_rate(small_sim):
+    from latentlab.signatures import FitResult, fit_signatures
+
+    with pytest.raises(DivergenceError, match=r"learning rate 1000\).*epoch|epoch.*learning rate 1000") as info:
+        fit_signatures(small_sim.data, 2, n_epochs=50, rng=0, verbose=False, learning_rate=1e3)
+    error = info.value
+    assert error.learning_rate == 1e3 and error.epoch >= 1
+    good = error.last_good
+    assert isinstance(good, FitResult) and not good.converged
+    assert good.n_iter == error.last_good_epoch + 1 == len(good.history)
+    assert np.isfinite(good.lam).all() and good.kappa > 0
+    assert max(good.history) < 1e3 * max(abs(min(good.history)), 1)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fit_signatures_kappa_leaving_its_domain_raises(small_sim, monkeypatch):
+    from latentlab.signatures import fit as fit_module
+
+    real = fit_module.map_objective
+
+    def pushing_kappa_negative(params, *args, **kwargs):
+        out = real(params, *args, **kwargs)
+        return out._replace(loss=out.loss + 1e3 * params["kappa"])  # gradient drives κ down
+    monkeypatch.setattr(fit_module, "map_objective", pushing_kappa_negative)
+    with pytest.raises(DivergenceError, match="kappa left its domain") as info:
+        fit_module.fit_signatures(small_sim.data, 2, n_epochs=200, rng=0, verbose=False,
+                                  learning_rate=0.5, tol=None)
+    assert info.value.reason == "domain" and info.value.last_good.kappa > 0
+
+
+def test_converged_still_means_tolerance(small_sim):
+    from latentlab.signatures import fit_signatures
+
+    fit = fit_signatures(small_sim.data, 2, n_epochs=3, rng=0, verbose=False, tol=None)
+    assert not fit.converged and fit.n_iter == 3
+    fit = fit_signatures(small_sim.data, 2, n_epochs=300, rng=0, verbose=False, tol=1e9)
+    assert fit.converged and fit.n_iter == 2
+
+
+def _checkpoint():
+    from latentlab.hotstart import Checkpoint
+
+    phi = np.stack([np.full((3, 6), -1.0), np.full((3, 6), -6.0)])
+    return Checkpoint(phi=phi, psi=np.zeros((2, 3)), gamma=np.zeros((1, 1)), kappa=1.0,
+                      prevalence_logit=np.zeros((3, 6)), reference_logit=np.zeros((1, 6)),
+                      covariate_mean=np.zeros(1), covariate_scale=np.ones(1),
+                      signature_labels=("s0", "healthy"))
+
+
+def _lambda_data():
+    from latentlab.signatures import SurvivalData
+
+    rng = np.random.default_rng(0)
+    return SurvivalData(E=rng.integers(1, 6, size=(8, 3)), event=rng.random((8, 3)) < 0.5,
+                        G=rng.normal(size=(8, 1)), n_times=6)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_fit_lambda_diverges_at_large_learning_rate():
+    from latentlab.hotstart import LambdaFit, fit_lambda
+
+    with pytest.raises(DivergenceError, match=r"learning rate 1e\+06") as info:
+        fit_lambda(_checkpoint(), _lambda_data(), n_epochs=50, learning_rate=1e6, prior_weight=1.0, rng=0)
+    good = info.value.last_good
+    assert isinstance(good, LambdaFit) and not good.converged
+    assert good.lam.shape == (8, 2, 6) and np.isfinite(good.lam).all()
+    assert good.n_iter == info.value.last_good_epoch + 1
+    assert "epoch" in str(info.value)
+
+
+def test_fit_lambda_at_a_sane_rate_does_not_raise():
+    from latentlab.hotstart import fit_lambda
+
+    fit = fit_lambda(_checkpoint(), _lambda_data(), n_epochs=20, learning_rate=0.1, rng=0)
+    assert fit.n_iter == 20 and fit.history[-1] < fit.history[0]
