@@ -99,3 +99,62 @@ def test_bad_input_rejected():
         mixing.forward(3, LAM, PHI, kappa=0.0)
     with pytest.raises(ValueError, match="scales must be non-zero"):
         mixing.rescaling_path(1, LAM, PHI, [0.0, 1.0])
+
+
+def test_log_odds_matches_logit_and_is_not_clipped():
+    from scipy.special import logit
+
+    for stage in (1, 2, 3):
+        np.testing.assert_allclose(mixing.log_odds(stage, LAM, PHI, kappa=1.3 if stage == 3 else 1.0),
+                                   logit(mixing.forward(stage, LAM, PHI, kappa=1.3 if stage == 3 else 1.0)),
+                                   rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(mixing.log_odds(4, LAM, PSI, mu=MU),
+                               logit(mixing.forward(4, LAM, PSI, mu=MU)), rtol=1e-9)
+    # a hazard of e^-60 (far below the old 1e-12 clip) keeps its log-odds
+    deep = mixing.log_odds(3, np.zeros(2), np.full((2, 1), -60.0))
+    assert deep[0] == pytest.approx(-60.0, abs=1e-9)
+    phi = np.array([[-3.0, -4.0, -7.0, -7.0], [-7.0, -3.5, -4.0, -7.0], [-7.0, -7.0, -4.5, -3.0]])
+    a, b = np.array([10.0, -10.0, 0.0]), np.array([-10.0, 10.0, 0.0])
+    assert mixing.separation(1, a, b, phi) == pytest.approx(80.0)   # the old clip gave 55.26
+    with pytest.raises(ValueError, match="not a probability"):
+        mixing.log_odds(3, LAM, PHI + 30, kappa=3.0)
+
+
+@pytest.mark.parametrize("stage", [3, 4])
+def test_kappa_rescaling_is_exact(stage):
+    base = PHI if stage == 3 else PSI
+    logits = base if stage == 3 else MU[None, :] + base
+    for c in (0.7, 1.0, 2.5, 40.0):
+        kappa2, logits2 = mixing.rescale_kappa(1.2, logits, c)
+        new = logits2 if stage == 3 else logits2 - MU[None, :]
+        before = mixing.forward(stage, LAM, base, kappa=1.2, mu=MU)
+        after = mixing.forward(stage, LAM, new, kappa=kappa2, mu=MU)
+        assert kappa2 == pytest.approx(1.2 * c)
+        np.testing.assert_allclose(after, before, rtol=1e-12, atol=0)
+        if c != 1.0:
+            assert np.max(np.abs(logits2 - logits)) > 0.1   # φ really moved
+    with pytest.raises(ValueError, match="c must exceed"):
+        mixing.rescale_kappa(1.0, np.array([[3.0]]), 0.5)
+
+
+@pytest.mark.parametrize("stage", [2, 3, 4])
+def test_stochastic_mixing_is_exact(stage):
+    base = PSI if stage == 4 else PHI
+    B = mixing.near_identity_stochastic(K, 0.02, rng=1)
+    assert np.all(B >= 0) and np.allclose(B.sum(axis=1), 1.0) and not np.allclose(B, np.eye(K))
+    lam2, base2 = mixing.mix_signatures(stage, LAM, base, B, mu=MU)
+    before = mixing.forward(stage, LAM, base, kappa=1.1, mu=MU)
+    after = mixing.forward(stage, lam2, base2, kappa=1.1, mu=MU)
+    np.testing.assert_allclose(after, before, rtol=1e-11, atol=0)
+    assert np.max(np.abs(base2 - base)) > 1e-3 and np.max(np.abs(softmax(lam2, -1) - softmax(LAM, -1))) > 1e-4
+
+
+def test_stochastic_mixing_refuses_bad_B():
+    with pytest.raises(ValueError, match="row-stochastic"):
+        mixing.mix_signatures(3, LAM, PHI, 2 * np.eye(K))
+    with pytest.raises(ValueError, match="stage 1"):
+        mixing.mix_signatures(1, LAM, PHI, np.eye(K))
+    with pytest.raises(ValueError, match="simplex"):
+        mixing.mix_signatures(3, np.array([30.0, 0, 0, 0]), PHI, mixing.near_identity_stochastic(K, 0.5, rng=0))
+    with pytest.raises(ValueError, match="epsilon"):
+        mixing.near_identity_stochastic(K, 1.5)

@@ -37,9 +37,9 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import torch
-from scipy.special import expit, softmax
+from scipy.special import expit, log_expit, log_softmax, logit, logsumexp, softmax
 
-from latentlab._validation import check_array, check_positive
+from latentlab._validation import as_generator, check_array, check_integer, check_positive
 
 __all__ = [
     "STAGES",
@@ -51,7 +51,11 @@ __all__ = [
     "rescaling_path",
     "softmax_scale_path",
     "mixture_bounds",
+    "log_odds",
     "separation",
+    "rescale_kappa",
+    "near_identity_stochastic",
+    "mix_signatures",
 ]
 
 STAGES = (1, 2, 3, 4)
@@ -195,9 +199,115 @@ def mixture_bounds(phi, *, kappa: float = 1.0) -> tuple[npt.NDArray[np.float64],
     return s.min(axis=0), s.max(axis=0)
 
 
+def log_odds(stage: Stage, lam, phi, *, kappa: float = 1.0, mu=None) -> npt.NDArray[np.float64]:
+    """logit π (..., D) computed in log space, without clipping.
+
+    Stages 1–2 return the linear predictor itself; stages 3–4 compute
+    log π = log κ + logsumexp_k(log θ_k + log σ(φ_kd)) and log(1 − π) with
+    ``log1p``, so hazards far below machine epsilon keep their exact log-odds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.mixing import log_odds
+    >>> float(log_odds(1, np.array([10.0, -10.0]), np.array([[3.0], [-1.0]]))[0])
+    40.0
+    """
+    lam, phi, mu = _check(stage, lam, phi, mu)
+    if stage == 1:
+        return lam @ phi
+    if stage == 2:
+        return softmax(lam, axis=-1) @ phi
+    kappa = check_positive(kappa, "kappa")
+    logits = phi if stage == 3 else mu[None, :] + phi
+    log_theta = log_softmax(lam, axis=-1)[..., :, None]  # (..., K, 1)
+    log_pi = np.log(kappa) + logsumexp(log_theta + log_expit(logits), axis=-2)
+    if np.any(log_pi >= 0):
+        raise ValueError("κ Σ_k θ_k σ(φ_kd) reaches 1 or more: π is not a probability")
+    return log_pi - np.log(-np.expm1(log_pi))
+
+
 def separation(stage: Stage, lam_a, lam_b, phi, *, kappa: float = 1.0, mu=None) -> float:
-    """Largest absolute log-odds difference between two people's hazards, max_d |logit π_a − logit π_b|."""
-    pa = np.clip(forward(stage, lam_a, phi, kappa=kappa, mu=mu), 1e-12, 1 - 1e-12)
-    pb = np.clip(forward(stage, lam_b, phi, kappa=kappa, mu=mu), 1e-12, 1 - 1e-12)
-    diff = np.log(pa / (1 - pa)) - np.log(pb / (1 - pb))
+    """Largest absolute log-odds difference of two people's hazards, max_d |logit π_a − logit π_b|.
+
+    Computed with :func:`log_odds` (no clipping), so stage 1's unbounded growth
+    shows in full.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.mixing import separation
+    >>> phi = np.array([[-3.0, -4.0], [-7.0, -3.5]])
+    >>> a, b = np.array([10.0, -10.0]), np.array([-10.0, 10.0])
+    >>> separation(1, a, b, phi)
+    80.0
+    """
+    diff = log_odds(stage, lam_a, phi, kappa=kappa, mu=mu) - log_odds(
+        stage, lam_b, phi, kappa=kappa, mu=mu
+    )
     return float(np.max(np.abs(diff)))
+
+
+def rescale_kappa(kappa: float, phi, c: float) -> tuple[float, npt.NDArray[np.float64]]:
+    """The exact κ symmetry of stages 3–4: κ → cκ with σ(φ) → σ(φ)/c.
+
+    Returns ``(c·κ, φ')`` with σ(φ') = σ(φ)/c, so κ Σ_k θ_k σ(φ_k) is unchanged
+    for every θ. Needs c > max σ(φ) (σ(φ)/c must stay below 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.mixing import forward, rescale_kappa
+    >>> phi = np.array([[-3.0, -5.0], [-6.0, -2.0]]); lam = np.array([0.5, -0.2])
+    >>> kappa2, phi2 = rescale_kappa(1.0, phi, 3.0)
+    >>> kappa2, bool(np.allclose(forward(3, lam, phi2, kappa=kappa2), forward(3, lam, phi)))
+    (3.0, True)
+    """
+    kappa = check_positive(kappa, "kappa")
+    c = check_positive(c, "c")
+    phi = check_array(phi, "phi")
+    log_s = log_expit(phi) - np.log(c)
+    if np.any(log_s >= 0):
+        raise ValueError(f"c must exceed max σ(φ) = {float(expit(phi.max())):.4g}; got {c}")
+    return c * kappa, log_s - np.log(-np.expm1(log_s))
+
+
+def near_identity_stochastic(n_signatures: int, epsilon: float, rng=None) -> npt.NDArray[np.float64]:
+    """B = I + ε(P − I): a row-stochastic (K, K) matrix close to the identity.
+
+    P is a random row-stochastic matrix with a zero diagonal, so B ≥ 0 and every
+    row of B sums to 1 for 0 ≤ ε ≤ 1.
+    """
+    K = check_integer(n_signatures, "n_signatures", minimum=2)
+    epsilon = float(epsilon)
+    if not 0 <= epsilon <= 1:
+        raise ValueError(f"epsilon must lie in [0, 1]; got {epsilon}")
+    P = as_generator(rng).uniform(size=(K, K)) * (1 - np.eye(K))
+    P /= P.sum(axis=1, keepdims=True)
+    return np.eye(K) + epsilon * (P - np.eye(K))
+
+
+def mix_signatures(stage: Stage, lam, phi, B, *, mu=None):
+    """The continuous symmetry of stages 2–4: θ → θB⁻¹ with the signatures → B·(signatures).
+
+    Stage 2 maps φ → Bφ; stages 3–4 map σ(φ) → Bσ(φ) (stage 4: σ(μ + ψ)).
+    B must be row-stochastic (rows sum to 1), θB⁻¹ must stay positive and, for
+    stages 3–4, B σ(φ) must stay inside (0, 1). Returns ``(λ', φ')`` (ψ' for
+    stage 4) with the same π; λ' = log(θB⁻¹) (softmax is shift-invariant).
+    """
+    lam, phi, mu = _check(stage, lam, phi, mu)
+    if stage == 1:
+        raise ValueError("stage 1 has the larger symmetry λ → λA, φ → A⁻¹φ; use that")
+    B = check_array(B, "B", shape=(phi.shape[0], phi.shape[0]))
+    if not np.allclose(B.sum(axis=1), 1.0):
+        raise ValueError("B must be row-stochastic: every row must sum to 1")
+    theta = np.linalg.solve(B.T, softmax(lam, axis=-1)[..., None])[..., 0]  # θB⁻¹
+    if np.any(theta <= 0):
+        raise ValueError("θB⁻¹ leaves the simplex; take B closer to the identity")
+    if stage == 2:
+        return np.log(theta), B @ phi
+    shift = 0.0 if stage == 3 else mu[None, :]
+    mixed = B @ expit(shift + phi)
+    if np.any((mixed <= 0) | (mixed >= 1)):
+        raise ValueError("B σ(φ) leaves (0, 1); take B closer to the identity")
+    return np.log(theta), logit(mixed) - shift

@@ -132,11 +132,14 @@ def initial_psi(clusters, n_signatures: int, *, rng=None, inside: float = 1.0, o
     return np.vstack([psi, healthy])
 
 
-def initial_gamma(data: SurvivalData, clusters, n_signatures: int, *, floor: float = 1e-8) -> npt.NDArray[np.float64]:
+def initial_gamma(data: SurvivalData, clusters, n_signatures: int, *, floor: float = 1e-6) -> npt.NDArray[np.float64]:
     """γ (P, K): least squares of each person's centred mean x over cluster k on (centred) G.
 
     x_id = logit(clamp(mean_t Y_idt)), i.e. logit(1/T) for a diagnosis and
     logit(floor) otherwise. G is used as given (pass z-scored covariates).
+    ``floor`` is 1e−6 as in the reference (the model's clamp of π); a smaller
+    floor widens the gap between diagnosed and undiagnosed people and so
+    scales the starting γ up (1e−8 gives a γ about 1.5 times larger).
     """
     K = check_integer(n_signatures, "n_signatures", minimum=1)
     clusters = check_array(clusters, "clusters", shape=(data.n_diseases,), dtype=int)
