@@ -148,3 +148,15 @@ def test_bad_inputs():
         MLP([3, 2], activation="swish")
     with pytest.raises(ValueError, match="target must lie in"):
         loss_and_gradients(net, CrossEntropyLoss(), np.zeros((2, 3)), np.array([0, 2]))
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_vectorised_xor_runs_match_training_each_network(bias):
+    # the vectorised trainer must give the numbers train() gives network by network
+    from latentlab.nn.experiments import _xor_runs_loop
+
+    fast = xor_runs([0, 3, 7], bias=bias, lr=0.2, epochs=400)
+    loop = _xor_runs_loop([0, 3, 7], bias=bias, n_hidden=3, lr=0.2, epochs=400, optimizer="sgd")
+    np.testing.assert_allclose(fast.outputs, loop.outputs, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.array(fast.histories), np.array(loop.histories), rtol=1e-12)
+    np.testing.assert_array_equal(fast.solved, loop.solved)
