@@ -130,3 +130,31 @@ def test_fit_lambda_at_a_sane_rate_does_not_raise():
 
     fit = fit_lambda(_checkpoint(), _lambda_data(), n_epochs=20, learning_rate=0.1, rng=0)
     assert fit.n_iter == 20 and fit.history[-1] < fit.history[0]
+
+
+@pytest.mark.parametrize("loss, activation, optimizer", [("bce", "tanh", "sgd"), ("mse", "identity", "adam")])
+def test_train_diverges_at_large_learning_rate(loss, activation, optimizer):
+    from latentlab.nn import MLP
+    from latentlab.optim import train
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3))
+    y = (X[:, 0] > 0).astype(float)
+    net = MLP([3, 8, 1], activation=activation, rng=0)
+    with pytest.raises(DivergenceError, match=r"train diverged at epoch \d+.*learning rate 1e\+06") as info, \
+            np.errstate(all="ignore"):
+        train(net, loss, X, y, optimizer=optimizer, lr=1e6, epochs=200, verbose=False)
+    good = info.value.last_good
+    assert good is not None and all(np.isfinite(p).all() for p in good)
+    net.set_state(good)  # the last good weights reproduce the last good epoch's loss scale
+    assert info.value.history[-1] < info.value.value
+
+
+def test_train_at_a_sane_rate_does_not_raise():
+    from latentlab.nn import MLP
+    from latentlab.optim import train
+
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    result = train(MLP([2, 4, 1], activation="tanh", rng=0), "bce", X, [0, 1, 1, 0], lr=0.05,
+                   epochs=50, verbose=False)
+    assert result.n_iter == 50 and not result.converged

@@ -122,11 +122,13 @@ class DivergenceGuard:
         self.last_good: Any = None
         self.last_good_epoch: int | None = None
 
-    def check(self, epoch: int, value: float, *, domain: dict[str, str] | None = None) -> None:
+    def check(self, epoch: int, value: float, *, domain: dict[str, str] | None = None,
+              at: str | None = None) -> None:
         """Raise :class:`DivergenceError` if ``value`` (or a reported parameter) diverged.
 
         ``domain`` maps a parameter name to a description of its violation
         (e.g. ``{"kappa": "κ = -5e+06, expected > 0"}``); only violations are passed.
+        ``at`` replaces "epoch N" in the message (e.g. ``"epoch 3, batch 2"``).
         """
         value = float(value)
         objective = self.sign * value
@@ -147,7 +149,7 @@ class DivergenceGuard:
             kept = "" if self.last_good_epoch is None else \
                 f"; the state of {self.unit} {self.last_good_epoch} is kept in .last_good"
             raise DivergenceError(
-                f"{self.fitter} diverged at {self.unit} {epoch} ({rate}): {detail}{kept}; "
+                f"{self.fitter} diverged at {at or f'{self.unit} {epoch}'} ({rate}): {detail}{kept}; "
                 "lower the learning rate or check the data",
                 fitter=self.fitter, epoch=epoch, learning_rate=self.learning_rate, value=value,
                 best=self.sign * self.best, reason=reason, last_good=self.last_good,

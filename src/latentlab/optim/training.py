@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from tqdm import tqdm
 
+from latentlab._divergence import DivergenceGuard
 from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_same_length
 from latentlab.nn.losses import CrossEntropyLoss, Loss, get_loss
 from latentlab.optim.optimizers import SGD, Adam, Momentum, Optimizer, clip_grad_norm
@@ -126,8 +127,12 @@ def train(
 
     Raises
     ------
-    FloatingPointError
-        As soon as a mini-batch loss is NaN or infinite (lower ``lr`` or clip).
+    DivergenceError
+        As soon as a mini-batch loss is NaN or infinite, or when an epoch's loss
+        grows by orders of magnitude over the best one (lower ``lr`` or clip).
+        The message names the learning rate and the epoch; ``last_good`` holds
+        the parameters (``model.get_state()``) after the last good epoch, to be
+        restored with ``model.set_state``.
 
     Examples
     --------
@@ -162,6 +167,7 @@ def train(
     y = _prepared_targets(loss, y)
     history, val_history, lr_history, norms = [], [], [], []
     best, best_epoch, best_state, waited, stopped = np.inf, 0, None, 0, False
+    guard = DivergenceGuard("train", learning_rate=float(optimizer.lr))
     for epoch in tqdm(range(1, epochs + 1), disable=not verbose, desc="train"):
         order = rng.permutation(n) if batch_size < n else np.arange(n)
         total, norm_total, n_batches = 0.0, 0.0, 0
@@ -169,11 +175,8 @@ def train(
         for start in range(0, n, batch_size):
             rows = order[start:start + batch_size]
             value = loss.forward(model.forward(X[rows], check=False), y[rows], check=False)
-            if not np.isfinite(value):
-                raise FloatingPointError(
-                    f"loss is {value} at epoch {epoch}, batch {n_batches + 1}; "
-                    "lower the learning rate or pass clip_norm"
-                )
+            if not np.isfinite(value):  # before the backward pass spreads NaN into the weights
+                guard.check(epoch, value, at=f"epoch {epoch}, batch {n_batches + 1}")
             model.backward(loss.backward())
             grads = model.gradients()
             if clip_norm is not None:
@@ -183,6 +186,8 @@ def train(
             optimizer.step()
             total += value * len(rows)
             n_batches += 1
+        guard.check(epoch, total / n)
+        guard.keep(epoch, model.get_state())
         history.append(total / n)
         norms.append(norm_total / n_batches)
         monitored = history[-1]
