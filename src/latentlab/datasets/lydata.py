@@ -1,26 +1,48 @@
-"""Loader for the shipped lyDATA cohort "2023 ISB Multisite" (chapter 3).
+"""Read any lyDATA table of lymph-node involvement; two cohorts ship (chapter 3).
 
-The CSV in ``data/lydata/2023-isb-multisite/`` is the lyDATA table of 332
-patients treated at the Inselspital Bern (2001–2018), all with neck dissection:
-"lyDATA: 2023 ISB Multisite" by Werlen, Elicin, Dettmer, Giger and Schubert,
-DOI 10.5281/zenodo.10210423, https://github.com/lycosystem/lydata, licensed
-CC BY-SA 4.0 (licence, README and CITATION.cff beside the file). This module
-reads it unchanged; what it derives (super-levels, subgroups) is computed here.
+lyDATA tables (https://github.com/lycosystem/lydata, CC BY-SA 4.0) have a
+three-row header ``(modality, side, level)``, e.g. ``(pathology, ipsi, II)``, and
+hold ``True``/``False``/empty per patient. Shipped beside this module, unchanged,
+with their README, CITATION.cff and the licence (see ``data/lydata/NOTICE``):
 
-Derivations
------------
-- Involvement ``True``/``False``/empty becomes 1/0/NaN; anything else is an error.
-- Super-levels I, II, V from sub-levels (a/b): involved if the level or any
-  sub-level is involved; healthy if the level is healthy or all sub-levels are;
-  unknown otherwise.
-- Subgroups: the 3-character ICD-10 subsite when it has at least
-  ``min_subgroup_size`` patients, else the tumour location (e.g. hypopharynx =
-  C12 + C13), so no subgroup is tiny.
+- ``2023-isb-multisite``: Werlen, Elicin, Dettmer, Giger, Schubert (Inselspital
+  Bern), DOI 10.5281/zenodo.10210423, all patients with neck dissection;
+- ``2021-usz-oropharynx``: Ludwig, Hoffmann, Pouymayou et al. (University Hospital
+  Zurich), DOI 10.5281/zenodo.5833835, imaging (CT, MRI, PET, planning CT), FNA,
+  and pathology for very few patients.
+
+:func:`read_lydata` reads any such table (a path or a file object): the modalities
+are whatever top-level columns report the levels; a table may lack the parent
+level (only ``Ia``/``Ib``) or the sub-levels, or report pathology only.
+
+Sub-levels (rule ``"complete"``, the default)
+---------------------------------------------
+Level I is involved if any of Ia, Ib is, so a level is *known* when the table
+reports the level itself, or reports every one of its sub-levels; a level with an
+unreported sub-level (and no parent value) is unknown, **whatever the reported
+sub-levels say**. Whether it is known then depends on which sub-levels were
+examined, not on what was found. The alternative ``"any_positive"`` also calls
+the level involved when a reported sub-level is (a positive Ib with an unexamined
+Ia): that is true, but then, among patients whose Ia was not examined, level I is
+known only when it is involved, and marginalising the unknown ones (as the models
+here do, assuming missing at random) over-states involvement. A negative Ib with
+an unexamined Ia is unknown under both rules, never healthy. A positive sub-level
+overrides a negative parent value.
+
+Subgroups
+---------
+The 3-character ICD-10 code when it has at least ``min_subgroup_size`` patients;
+patients of rarer codes are pooled by tumour location (``"oropharynx (rare
+codes)"``) when that pool is large enough, and the rest form one ``"other (rare
+codes)"`` subgroup, whatever its size. ``subgroup_by="location"`` uses the tumour
+location instead.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import os
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
@@ -29,23 +51,32 @@ import numpy as np
 
 from latentlab._validation import check_integer
 
-__all__ = ["LymphCohort", "load_isb_multisite", "parse_involvement", "LNLS", "MODALITIES", "LITERATURE_SPEC_SENS"]
+__all__ = [
+    "LymphCohort", "read_lydata", "load_isb_multisite", "load_usz_oropharynx",
+    "parse_involvement", "LNLS", "MODALITIES", "LITERATURE_SPEC_SENS",
+]
 
 LNLS = ("I", "II", "III", "IV", "V")
-MODALITIES = ("CT", "MRI", "PET", "pathology")
-#: (specificity, sensitivity) per modality, values common in the lymph ecosystem; pathology is perfect.
-LITERATURE_SPEC_SENS = {"CT": (0.76, 0.81), "MRI": (0.63, 0.81), "PET": (0.86, 0.79), "pathology": (1.0, 1.0)}
-_SUBLEVELS = {"I": ("Ia", "Ib"), "II": ("IIa", "IIb"), "V": ("Va", "Vb")}
+MODALITIES = ("CT", "MRI", "PET", "FNA", "pCT", "pathology")
+#: (specificity, sensitivity) per modality, values used in the lymph ecosystem;
+#: pathology is taken as perfect, and planning CT (pCT) as CT.
+LITERATURE_SPEC_SENS = {
+    "CT": (0.76, 0.81), "MRI": (0.63, 0.81), "PET": (0.86, 0.79), "FNA": (0.98, 0.80),
+    "pCT": (0.76, 0.81), "pathology": (1.0, 1.0),
+}
+SUBLEVELS = {"I": ("Ia", "Ib"), "II": ("IIa", "IIb"), "V": ("Va", "Vb")}
+_NOT_MODALITIES = {"patient", "tumor"}
+_RULES = ("complete", "any_positive")
 
 
 @dataclass(frozen=True)
 class LymphCohort:
-    """Ipsilateral involvement of LNLs I–V per modality, with subsites and T-stages.
+    """Involvement of LNLs per modality (one side), with subsites and T-stages.
 
     Attributes
     ----------
-    involvement : dict of str -> ndarray of shape (n_patients, 5)
-        1 involved, 0 healthy, NaN unknown, per modality (CT, MRI, PET, pathology).
+    involvement : dict of str -> ndarray of shape (n_patients, n_lnls)
+        1 involved, 0 healthy, NaN unknown, one entry per modality in the table.
     subsite, location, subgroup : ndarray of str, shape (n_patients,)
     t_stage : ndarray of int, shape (n_patients,)
     patient_id : ndarray of str
@@ -64,17 +95,87 @@ class LymphCohort:
     def n_patients(self) -> int:
         return len(self.patient_id)
 
+    @property
+    def modalities(self) -> tuple:
+        """The modalities the table reports, in table order."""
+        return tuple(self.involvement)
+
     def subgroup_locations(self) -> dict:
-        """The majority tumour location of each subgroup (C01, C04 and C06 span two locations)."""
+        """The majority tumour location of each subgroup (some codes span two)."""
         return {g: Counter(self.location[self.subgroup == g].tolist()).most_common(1)[0][0]
                 for g in sorted(set(self.subgroup.tolist()))}
 
     def observations(self, modalities=("pathology",)) -> np.ndarray:
-        """Columns of the given modalities side by side (modality-major), shape (n_patients, 5·M)."""
+        """Columns of the given modalities side by side (modality-major), (n, L·M)."""
         unknown = [m for m in modalities if m not in self.involvement]
         if unknown:
-            raise ValueError(f"modalities {unknown} not in the cohort; expected some of {list(self.involvement)}")
+            raise ValueError(f"modalities {unknown} not in the cohort; expected some of "
+                             f"{list(self.involvement)}")
         return np.hstack([self.involvement[m] for m in modalities])
+
+    def _llr_weights(self, spec_sens, modalities):
+        modalities = self.modalities if modalities is None else tuple(modalities)
+        self.observations(modalities)  # unknown names raise
+        missing = [m for m in modalities if m not in spec_sens]
+        if missing:
+            raise ValueError(f"spec_sens has no (specificity, sensitivity) for {missing}")
+        return modalities, np.array([spec_sens[m] for m in modalities], dtype=float)
+
+    def consensus(self, spec_sens=None, modalities=None) -> np.ndarray:
+        """Maximum-likelihood consensus of the modalities, shape (n_patients, n_lnls).
+
+        Per patient and level, the state (involved or healthy) under which the
+        reported findings are more likely, each modality with its (specificity,
+        sensitivity) from ``spec_sens`` (default :data:`LITERATURE_SPEC_SENS`). A
+        perfect modality (pathology) decides alone; NaN where no modality reports
+        the level or the likelihoods tie.
+
+        Examples
+        --------
+        >>> cohort = load_usz_oropharynx()
+        >>> c = cohort.consensus()
+        >>> c.shape, bool(np.nanmean(c[:, 1]) > np.nanmean(c[:, 4]))
+        ((287, 5), True)
+        """
+        modalities, ss = self._llr_weights(spec_sens or LITERATURE_SPEC_SENS, modalities)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pos = np.log(ss[:, 1]) - np.log1p(-ss[:, 0])   # log P(+|inv) / P(+|healthy)
+            neg = np.log1p(-ss[:, 1]) - np.log(ss[:, 0])   # log P(-|inv) / P(-|healthy)
+            llr = np.zeros((self.n_patients, len(self.lnls)))
+            for m, name in enumerate(modalities):
+                x = self.involvement[name]
+                llr = llr + np.where(x == 1, pos[m], np.where(x == 0, neg[m], 0.0))
+        return np.where(llr > 0, 1.0, np.where(llr < 0, 0.0, np.nan))
+
+    def consensus_rates(self, spec_sens=None, modalities=None):
+        """P(consensus = 1 | involved) and P(consensus = 1 | healthy), each (n, n_lnls).
+
+        Exact under independent modalities: every combination of findings of the
+        modalities that report patient i's level is enumerated. NaN where no
+        modality reports the level. A model's probability of involvement ``p`` maps
+        to the probability that the consensus reads involved as
+        ``p · rate_inv + (1 − p) · rate_healthy``.
+        """
+        modalities, ss = self._llr_weights(spec_sens or LITERATURE_SPEC_SENS, modalities)
+        M = len(modalities)
+        present = np.stack([~np.isnan(self.involvement[m]) for m in modalities])  # (M, n, L)
+        combos = (np.arange(2**M)[:, None] >> np.arange(M)[None, :]) & 1        # (C, M)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pos = np.log(ss[:, 1]) - np.log1p(-ss[:, 0])
+            neg = np.log1p(-ss[:, 1]) - np.log(ss[:, 0])
+            step = np.where(combos[:, :, None, None] == 1, pos[None, :, None, None],
+                            neg[None, :, None, None])                            # (C, M, 1, 1)
+            llr = np.where(present[None], step, 0.0).sum(axis=1)                 # (C, n, L)
+        says_inv = llr > 0
+        rates = []
+        for p_pos in (ss[:, 1], 1.0 - ss[:, 0]):  # P(finding + | involved), (| healthy)
+            p_find = np.where(combos == 1, p_pos[None, :], 1.0 - p_pos[None, :])  # (C, M)
+            # an absent modality has one outcome only (coded 0) with probability 1
+            prob = np.where(present[None], p_find[:, :, None, None],
+                            (combos == 0)[:, :, None, None]).prod(axis=1)       # (C, n, L)
+            rates.append((prob * says_inv).sum(axis=0))
+        none = ~present.any(axis=0)
+        return tuple(np.where(none, np.nan, r) for r in rates)
 
 
 def parse_involvement(values, name: str = "involvement") -> np.ndarray:
@@ -90,55 +191,208 @@ def parse_involvement(values, name: str = "involvement") -> np.ndarray:
     for i, value in enumerate(values):
         key = str(value).strip().lower()
         if key not in lookup:
-            raise ValueError(f"{name} must be True, False or empty (missing), got {value!r} in row {i}")
+            raise ValueError(f"{name} must be True, False or empty (missing), "
+                             f"got {value!r} in row {i}")
         out[i] = lookup[key]
     return out
 
 
-def _super_level(level: np.ndarray, subs: list[np.ndarray]) -> np.ndarray:
+def aggregate_level(level, subs, rule: str = "complete") -> np.ndarray:
+    """Combine a level's own column (or None) with its sub-level columns (see module notes).
+
+    Examples
+    --------
+    >>> nan = np.nan
+    >>> ia, ib = np.array([nan, nan, 0.0, nan]), np.array([1.0, 0.0, 0.0, nan])
+    >>> aggregate_level(None, [ia, ib]).tolist()
+    [nan, nan, 0.0, nan]
+    >>> aggregate_level(None, [ia, ib], rule="any_positive").tolist()
+    [1.0, nan, 0.0, nan]
+    """
+    if rule not in _RULES:
+        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
+    if not subs:
+        if level is None:
+            raise ValueError("aggregate_level needs the level column or its sub-levels")
+        return np.asarray(level, dtype=float)
     subs_arr = np.column_stack(subs)
-    any_involved = (level == 1) | np.any(subs_arr == 1, axis=1)
-    all_healthy = (level == 0) | np.all(subs_arr == 0, axis=1)
-    return np.where(any_involved, 1.0, np.where(all_healthy, 0.0, np.nan))
+    any_involved = np.any(subs_arr == 1, axis=1)
+    from_subs = np.where(any_involved, 1.0, 0.0)
+    complete = ~np.isnan(subs_arr).any(axis=1)
+    known = complete | any_involved if rule == "any_positive" else complete
+    out = np.where(known, from_subs, np.nan)
+    if level is not None:
+        level = np.asarray(level, dtype=float)
+        out = np.where(np.isnan(level), out, level)
+        out = np.where(any_involved & (level == 0), 1.0, out)  # a positive sub-level wins
+    return out
 
 
-def load_isb_multisite(min_subgroup_size: int = 15) -> LymphCohort:
-    """Load the 332 patients of lyDATA 2023-isb-multisite (no network; see the module notes).
+def _read_rows(source):
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "r", encoding="utf-8", newline="") as handle:
+            return list(csv.reader(handle))
+    if hasattr(source, "read"):
+        text = source.read()
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return list(csv.reader(io.StringIO(text)))
+    raise TypeError(f"source must be a path or a file object, got {type(source).__name__}")
+
+
+def read_lydata(source, *, side: str = "ipsi", lnls=LNLS, min_subgroup_size: int = 15,
+                subgroup_by: str = "subsite", sublevel_rule: str = "complete") -> LymphCohort:
+    """Read a lyDATA table (path or file object) into a :class:`LymphCohort`.
+
+    Parameters
+    ----------
+    source : str, os.PathLike or file object
+        The CSV with lyDATA's three-row header.
+    side : {"ipsi", "contra"}
+    lnls : sequence of str
+        Levels to read; I, II and V may come from their sub-levels.
+    min_subgroup_size : int
+        ICD-10 codes with fewer patients are pooled (module notes).
+    subgroup_by : {"subsite", "location"}
+    sublevel_rule : {"complete", "any_positive"}
+        How sub-levels make a level (module notes).
+
+    Raises
+    ------
+    ValueError
+        If the header is not lyDATA's, required columns are missing (named in the
+        message), no modality reports every level, or a value is not True/False/empty.
+
+    Examples
+    --------
+    >>> import io
+    >>> table = io.StringIO(
+    ...     "patient,tumor,tumor,pathology,pathology\\n"
+    ...     "core,core,core,ipsi,ipsi\\n"
+    ...     "id,subsite,t_stage,II,III\\n"
+    ...     "a,C09.1,2,True,False\\n"
+    ...     "b,C10.0,3,False,\\n")
+    >>> cohort = read_lydata(table, lnls=("II", "III"))
+    >>> cohort.modalities, cohort.involvement["pathology"].tolist()
+    (('pathology',), [[1.0, 0.0], [0.0, nan]])
+    """
+    if side not in ("ipsi", "contra"):
+        raise ValueError(f"side must be 'ipsi' or 'contra', got {side!r}")
+    if subgroup_by not in ("subsite", "location"):
+        raise ValueError(f"subgroup_by must be 'subsite' or 'location', got {subgroup_by!r}")
+    if sublevel_rule not in _RULES:
+        raise ValueError(f"sublevel_rule must be one of {_RULES}, got {sublevel_rule!r}")
+    check_integer(min_subgroup_size, "min_subgroup_size", minimum=1)
+    lnls = tuple(lnls)
+    rows = _read_rows(source)
+    if len(rows) < 4 or any(len(r) != len(rows[0]) for r in rows[:3]):
+        raise ValueError("source is not a lyDATA table: expected a three-row header "
+                         "(modality, side, level) and at least one patient row")
+    header, body = [tuple(h) for h in zip(*rows[:3])], rows[3:]
+    column = {h: j for j, h in enumerate(header)}
+
+    def find(top, field):
+        for second in ("core", "1", "#"):
+            if (top, second, field) in column:
+                return [row[column[(top, second, field)]] for row in body]
+        return None
+
+    subsite_full, t_raw = find("tumor", "subsite"), find("tumor", "t_stage")
+    missing = [f"(tumor, core, {f})" for f, v in (("subsite", subsite_full),
+                                                   ("t_stage", t_raw)) if v is None]
+    if missing:
+        raise ValueError(f"the table lacks the required columns {', '.join(missing)}")
+    location = find("tumor", "location")
+    if location is None:
+        if subgroup_by == "location":
+            raise ValueError("subgroup_by='location' needs the column (tumor, core, location)")
+        location = [""] * len(body)
+    try:
+        t_stage = np.array([int(float(v)) for v in t_raw])
+    except ValueError as err:
+        raise ValueError(f"(tumor, core, t_stage) must hold integers 0-4: {err}") from None
+    if t_stage.min() < 0 or t_stage.max() > 4:
+        raise ValueError(f"(tumor, core, t_stage) must lie in 0-4, got {sorted(set(t_stage))}")
+
+    def values(top, lvl):
+        key = (top, side, lvl)
+        if key not in column:
+            return None
+        return parse_involvement([row[column[key]] for row in body], f"{top} {side} {lvl}")
+
+    tops = [t for t in dict.fromkeys(h[0] for h in header) if t not in _NOT_MODALITIES]
+    involvement, lacking = {}, {}
+    for top in tops:
+        levels = [lvl for lvl in lnls if (top, side, lvl) in column
+                  or any((top, side, s) in column for s in SUBLEVELS.get(lvl, ()))]
+        if not levels or _not_involvement(column, body, top):
+            continue  # e.g. numbers of dissected nodes
+        gaps = [lvl for lvl in lnls if (top, side, lvl) not in column
+                and not all((top, side, s) in column for s in SUBLEVELS.get(lvl, ("-",)))]
+        if gaps:
+            lacking[top] = gaps
+            continue
+        involvement[top] = np.column_stack([
+            aggregate_level(values(top, lvl),
+                            [values(top, s) for s in SUBLEVELS.get(lvl, ())
+                             if (top, side, s) in column], sublevel_rule)
+            for lvl in lnls])
+    if not involvement:
+        detail = "; ".join(f"{t} lacks ({t}, {side}, {g})" for t, gs in lacking.items()
+                           for g in gs[:1])
+        raise ValueError(f"no modality reports every level {lnls} on side {side!r} "
+                         f"(directly or through all sub-levels){': ' + detail if detail else ''}")
+    ids = find("patient", "id") or [str(i) for i in range(len(body))]
+    subsite = np.array([s.strip()[:3] for s in subsite_full])
+    location = np.array(location)
+    subgroup = location if subgroup_by == "location" else _subgroups(
+        subsite, location, min_subgroup_size)
+    return LymphCohort(involvement=involvement, subsite=subsite, location=location,
+                       subgroup=np.asarray(subgroup), t_stage=t_stage,
+                       patient_id=np.array(ids), lnls=lnls)
+
+
+def _not_involvement(column, body, top):
+    cells = [row[j] for (t, sd, _), j in column.items() if t == top
+             and sd in ("ipsi", "contra") for row in body]
+    # counts or codes (e.g. "3", "1a"), not one True/False: not a modality
+    return not any(c.strip().lower() in ("true", "false") for c in cells)
+
+
+def _subgroups(subsite, location, minimum):
+    counts = Counter(subsite.tolist())
+    rare = np.array([counts[s] < minimum for s in subsite])
+    pools = Counter(location[rare].tolist())
+    return np.array([s if not r else (f"{loc} (rare codes)" if pools[loc] >= minimum
+                                      else "other (rare codes)")
+                     for s, loc, r in zip(subsite, location, rare)])
+
+
+def _shipped(folder):
+    return resources.files("latentlab.datasets") / "data" / "lydata" / folder / "data.csv"
+
+
+def load_isb_multisite(min_subgroup_size: int = 15, **kwargs) -> LymphCohort:
+    """Load lyDATA 2023-isb-multisite (shipped; keywords as for :func:`read_lydata`).
 
     Examples
     --------
     >>> cohort = load_isb_multisite()
-    >>> cohort.n_patients, int(np.nansum(cohort.involvement["pathology"][:, 1]))
-    (332, 100)
+    >>> cohort.modalities
+    ('CT', 'MRI', 'PET', 'pathology')
     """
-    check_integer(min_subgroup_size, "min_subgroup_size", minimum=1)
-    path = resources.files("latentlab.datasets") / "data" / "lydata" / "2023-isb-multisite" / "data.csv"
-    with path.open("r", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
-    header, body = list(zip(*rows[:3])), rows[3:]
-    column = {tuple(h): j for j, h in enumerate(header)}
+    with _shipped("2023-isb-multisite").open("r", encoding="utf-8") as handle:
+        return read_lydata(handle, min_subgroup_size=min_subgroup_size, **kwargs)
 
-    def get(*keys):
-        for key in keys:
-            if key in column:
-                return [row[column[key]] for row in body]
-        raise KeyError(f"column {keys[0]} not found in the lyDATA table")
 
-    subsite_full = get(("tumor", "core", "subsite"), ("tumor", "1", "subsite"))
-    location = np.array(get(("tumor", "core", "location"), ("tumor", "1", "location")))
-    t_stage = np.array([int(v) for v in get(("tumor", "core", "t_stage"), ("tumor", "1", "t_stage"))])
-    involvement = {}
-    for modality in MODALITIES:
-        columns = []
-        for lnl in LNLS:
-            level = parse_involvement(get((modality, "ipsi", lnl)), f"{modality} ipsi {lnl}")
-            if lnl in _SUBLEVELS:
-                subs = [parse_involvement(get((modality, "ipsi", s)), f"{modality} ipsi {s}") for s in _SUBLEVELS[lnl]]
-                level = _super_level(level, subs)
-            columns.append(level)
-        involvement[modality] = np.column_stack(columns)
-    subsite = np.array([s[:3] for s in subsite_full])
-    counts = Counter(subsite.tolist())
-    subgroup = np.array([s if counts[s] >= min_subgroup_size else loc for s, loc in zip(subsite, location)])
-    return LymphCohort(involvement=involvement, subsite=subsite, location=location, subgroup=subgroup,
-                       t_stage=t_stage, patient_id=np.array(get(("patient", "core", "id"))))
+def load_usz_oropharynx(min_subgroup_size: int = 15, **kwargs) -> LymphCohort:
+    """Load lyDATA 2021-usz-oropharynx (shipped; keywords as for :func:`read_lydata`).
+
+    Examples
+    --------
+    >>> cohort = load_usz_oropharynx()
+    >>> cohort.modalities
+    ('FNA', 'PET', 'CT', 'MRI', 'pCT', 'pathology')
+    """
+    with _shipped("2021-usz-oropharynx").open("r", encoding="utf-8") as handle:
+        return read_lydata(handle, min_subgroup_size=min_subgroup_size, **kwargs)
