@@ -30,7 +30,7 @@ __all__ = [
 #: The repository root (where ``_toc.yml`` lives) when running from a checkout.
 ROOT = Path(__file__).resolve().parents[2]
 
-SOLUTION_TAG = "solution"
+from latentlab._solutions import SOLUTION_TAG, strip_solutions  # noqa: E402,F401
 _NUMPY_SCALAR = re.compile(r"^np\.(?:float|int|uint|bool_?)\d*\((.*)\)$")
 
 
@@ -166,123 +166,21 @@ def execute_page(
     return executed
 
 
-def _is_solution(cell) -> bool:
-    return SOLUTION_TAG in cell.get("metadata", {}).get("tags", [])
-
-
-_FENCE_OPEN = re.compile(r"^(`{3,}|:{3,})\{(solution|solution-start|solution-end)\}")
-
-
-def _strip_markdown(text: str, inside: bool) -> tuple[str, bool]:
-    """Remove solution directives and whatever lies between solution-start/end."""
-    kept: list[str] = []
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        match = _FENCE_OPEN.match(lines[i].strip())
-        if match:
-            fence, kind = match.group(1), match.group(2)
-            i += 1
-            while i < len(lines) and lines[i].strip() != fence:  # skip the directive body
-                i += 1
-            i += 1
-            if kind == "solution-start":
-                inside = True
-            elif kind == "solution-end":
-                inside = False
-            continue
-        if not inside:
-            kept.append(lines[i])
-        i += 1
-    return "\n".join(kept).strip(), inside
-
-
-def strip_solutions(notebook):
-    r"""Return a copy of ``notebook`` without solutions, with outputs cleared.
-
-    Code cells tagged ``solution`` are dropped, as are ``{solution}``
-    directives, the ``{solution-start}``/``{solution-end}`` markers and every
-    cell or line between them. A markdown cell tagged ``solution`` is dropped up
-    to a ``{solution-end}`` marker it contains; text after the marker is kept.
-
-    Examples
-    --------
-    >>> import nbformat
-    >>> from latentlab.book_tools import strip_solutions
-    >>> nb = nbformat.v4.new_notebook(cells=[
-    ...     nbformat.v4.new_markdown_cell("Exercise: add 1 + 1."),
-    ...     nbformat.v4.new_markdown_cell("```{solution-start} ex1\n```\nIt is 2."),
-    ...     nbformat.v4.new_code_cell("1 + 1"),
-    ...     nbformat.v4.new_markdown_cell("```{solution-end}\n```\nNext section."),
-    ... ])
-    >>> [c.source for c in strip_solutions(nb).cells]
-    ['Exercise: add 1 + 1.', 'Next section.']
-    """
-    import copy
-
-    student = copy.deepcopy(notebook)
-    cells = []
-    inside = False
-    for cell in student.cells:
-        if cell.cell_type == "markdown":
-            # A tagged markdown cell is solution text up to a {solution-end} marker;
-            # whatever follows that marker in the same cell (the next exercise) stays.
-            text, inside = _strip_markdown(cell.source, inside or _is_solution(cell))
-            if not text:
-                continue
-            cell.source = text
-        elif inside or _is_solution(cell):
-            continue
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-        cells.append(cell)
-    student.cells = cells
-    return student
-
-
 def write_student_edition(out_dir: Path, root: Path = ROOT) -> list[Path]:
-    """Write every page of the book as a student ``.ipynb`` (no solutions, no outputs).
+    """Write every page of the book as a student ``.ipynb``; return the paths written.
 
-    Returns the paths written.
+    Kept for older callers: see :func:`latentlab.editions.write_edition`.
     """
-    import jupytext
-    import nbformat
+    from latentlab.editions import write_edition
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for page in toc_pages(root):
-        notebook = jupytext.read(Path(root) / f"{page}.md")
-        if not any(cell.cell_type == "code" for cell in notebook.cells):
-            continue
-        student = strip_solutions(notebook)
-        student.metadata.pop("jupytext", None)
-        path = out_dir / (Path(page).name + ".ipynb")
-        nbformat.write(student, path)
-        written.append(path)
-    return written
+    return write_edition(out_dir, "student", root=root)
 
 
 def check_html(html_dir: Path) -> list[str]:
-    """Check a built book for offline maths and folded solutions; return the problems.
+    """Check a built book; see :func:`latentlab.htmlcheck.check_html` for what is checked."""
+    from latentlab.htmlcheck import check_html as _check
 
-    Every page must load MathJax from the book's own ``_static`` folder (no
-    CDN), and every solution must be a collapsed dropdown.
-    """
-    html_dir = Path(html_dir)
-    problems = []
-    if not (html_dir / "index.html").exists():
-        problems.append(f"{html_dir / 'index.html'} is missing")
-    if not (html_dir / "_static" / "mathjax" / "tex-chtml.js").exists():
-        problems.append("offline MathJax (_static/mathjax/tex-chtml.js) is missing")
-    for page in sorted(html_dir.rglob("*.html")):
-        text = page.read_text(encoding="utf-8", errors="replace")
-        if re.search(r"<script[^>]+src=\"https?://[^\"]*mathjax", text, re.I):
-            problems.append(f"{page.name} loads MathJax from the network")
-        if 'class="solution' in text and "dropdown" not in text:
-            problems.append(f"{page.name} has a solution that is not collapsed")
-    return problems
+    return _check(html_dir)
 
 
 def _main(argv: list[str] | None = None) -> None:
@@ -302,7 +200,7 @@ def _main(argv: list[str] | None = None) -> None:
             print(f"check-html: {problem}")
         if problems:
             raise SystemExit(1)
-        print(f"check-html: {args.html_dir} renders maths offline and folds its solutions")
+        print(f"check-html: {args.html_dir} passes every reader-facing check")
 
 
 if __name__ == "__main__":  # pragma: no cover
