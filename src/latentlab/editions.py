@@ -1,0 +1,272 @@
+"""Student and instructor editions of the book, chapter timings, download links.
+
+``python -m latentlab.editions student`` writes one plain ``.ipynb`` per page
+with code into ``_build/student/``: no solutions, no outputs, no MyST syntax
+(:mod:`latentlab.commonmark`), numbered "Exercise 3.2" headings followed by
+answer cells. ``instructor`` writes the same notebooks with the solutions and,
+when ``make book`` has run, the full-size outputs. Sentences that the book
+computes (``say()`` cells tagged ``remove-input``, leftover ``{glue:text}``
+roles) are quoted from the executed full-size notebooks in
+``_build/jupyter_execute/book/`` and labelled "(full-size book)"; without them
+the notebook says which cell computes the sentence.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+from pathlib import Path
+
+from latentlab._timings import (
+    TIMINGS_FILE,
+    WORDS_PER_MINUTE,
+    check_student_links,
+    study_time,
+    write_timings,
+)
+from latentlab._solutions import strip_solutions
+from latentlab.book_tools import ROOT, glued_values, toc_pages
+from latentlab.commonmark import Context, convert_markdown
+
+__all__ = [
+    "EXECUTED_DIR",
+    "TIMINGS_FILE",
+    "chapter_number",
+    "make_edition",
+    "write_edition",
+    "study_time",
+    "write_timings",
+    "check_student_links",
+    "WORDS_PER_MINUTE",
+    "strip_solutions",
+]
+
+#: Where ``make book`` (myst-nb) leaves the executed full-size notebooks.
+EXECUTED_DIR = ROOT / "_build" / "jupyter_execute"
+ANSWER_TAGS = {"answer", "answer-check"}
+HIDDEN_TAGS = {"remove-cell", "remove-input", "hide-input", "hide-cell"}
+_HEADING = re.compile(r"^#\s+(.+)$", re.M)
+
+
+def chapter_number(page: str) -> int | None:
+    """Chapter number from the page's file name (``"book/03-em"`` -> 3), else None.
+
+    Examples
+    --------
+    >>> from latentlab.editions import chapter_number
+    >>> chapter_number("book/03-em-aip-sampling"), chapter_number("book/intro")
+    (3, None)
+    """
+    match = re.match(r"(\d+)-", Path(page).name)
+    return int(match.group(1)) if match else None
+
+
+def _labels(notebook, chapter: int | None) -> dict[str, str]:
+    """label -> shown text for figures, equations and section targets of one page."""
+    labels: dict[str, str] = {}
+    number = (lambda n: f"{chapter}.{n}") if chapter else str
+    figures = equations = 0
+    for cell in notebook.cells:
+        name = cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
+        if cell.cell_type == "code" and name:
+            figures += 1
+            labels[name] = f"Figure {number(figures)}"
+        if cell.cell_type != "markdown":
+            continue
+        lines = cell.source.splitlines()
+        for i, line in enumerate(lines):
+            fig = re.match(r"\s*:name:\s*(\S+)", line)
+            if fig and any("{figure}" in x or "{glue:figure}" in x for x in lines[:i]):
+                figures += 1
+                labels[fig.group(1)] = f"Figure {number(figures)}"
+            eq = re.match(r"\s*:label:\s*(\S+)", line) if "{math}" in cell.source else None
+            eq = eq or re.search(r"\$\$\s*\(([^()\s]+)\)\s*$", line)
+            if eq and "{exercise}" not in cell.source:
+                equations += 1
+                labels[eq.group(1)] = f"({number(equations)})"
+            target = re.match(r"\s*\(([^()\s]+)\)=\s*$", line)
+            if target:
+                heading = next((x.lstrip("#").strip() for x in lines[i + 1:] if x.strip()), "")
+                labels[target.group(1)] = heading or target.group(1)
+    return labels
+
+
+def _book_context(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """Book-wide labels and page titles, so references across pages resolve."""
+    import jupytext
+
+    labels, titles = {}, {}
+    for page in toc_pages(root):
+        text = (Path(root) / f"{page}.md").read_text(encoding="utf-8")
+        heading = _HEADING.search(text)
+        titles[Path(page).name] = heading.group(1).strip() if heading else Path(page).name
+        notebook = jupytext.reads(text, fmt="md:myst")
+        labels.update(_labels(notebook, chapter_number(page)))
+        exercises = re.findall(r"\{exercise\}[^\n]*\n(?:\s*:label:\s*(\S+))?", text)
+        for n, label in enumerate(exercises, start=1):
+            if label:
+                chapter = chapter_number(page)
+                labels[label] = f"Exercise {chapter}.{n}" if chapter else f"Exercise {n}"
+    return labels, titles
+
+
+def _executed(page: str, executed_dir: Path | None):
+    import nbformat
+
+    if executed_dir is None:
+        return None
+    path = Path(executed_dir) / f"{page}.ipynb"
+    if not path.exists():
+        path = Path(executed_dir) / f"{Path(page).name}.ipynb"
+    return nbformat.read(path, as_version=4) if path.exists() else None
+
+
+def _outputs_by_source(executed) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for cell in executed.cells if executed is not None else []:
+        if cell.cell_type == "code":
+            found.setdefault(cell.source.strip(), []).append(cell.get("outputs", []))
+    return found
+
+
+def _markdown_of(outputs: list) -> str | None:
+    texts = []
+    for output in outputs:
+        data = output.get("data", {})
+        text = data.get("text/markdown")
+        if text is not None:
+            texts.append(text if isinstance(text, str) else "".join(text))
+    return "\n\n".join(texts) if texts else None
+
+
+def _set_hidden(cell) -> None:
+    cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+
+
+def make_edition(page: str, kind: str = "student", *, root: Path = ROOT,
+                 executed_dir: Path | None = EXECUTED_DIR, book=None):
+    """Return the student or instructor notebook of one page.
+
+    Parameters
+    ----------
+    page : str
+        Page path without suffix, e.g. ``"book/02-hot-start"``.
+    kind : {"student", "instructor"}
+        Student: no solutions, outputs cleared. Instructor: solutions kept as
+        "Solution to Exercise" blocks, outputs of the full-size book when present.
+    executed_dir : Path or None
+        Folder of the executed full-size notebooks; sentences computed by the
+        book are quoted from them.
+    book : tuple, optional
+        Book-wide (labels, titles) from ``_book_context`` (computed if None).
+    """
+    import jupytext
+    from nbformat.v4 import new_markdown_cell
+
+    if kind not in ("student", "instructor"):
+        raise ValueError(f"kind must be 'student' or 'instructor'; got {kind!r}")
+    root = Path(root)
+    notebook = jupytext.read(root / f"{page}.md")
+    executed = _executed(page, executed_dir)
+    labels, titles = book or _book_context(root)
+    ctx = Context(chapter=chapter_number(page), labels=dict(labels), pages=titles,
+                  glue=glued_values(executed) if executed is not None else {},
+                  solutions=kind == "instructor", bib=root / "book" / "references.bib")
+    source = notebook if kind == "instructor" else strip_solutions(notebook)
+    outputs = _outputs_by_source(executed)
+    cells = []
+    for cell in copy.deepcopy(source.cells):
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "markdown":
+            ctx.glue_used = False
+            lines = [x for x in cell.source.splitlines() if "student-notebook" not in x]
+            text = convert_markdown("\n".join(lines), ctx)
+            if ctx.glue_used:
+                text += "\n\n*(Numbers in this cell: full-size book.)*"
+            if not text.strip():
+                continue
+            cell.source = text
+            if kind == "student" and "solution" in tags:  # exercise text, not solution
+                cell.metadata["tags"] = sorted(tags - {"solution"})
+            cells.append(cell)
+            continue
+        full = outputs.get(cell.source.strip(), [])
+        full_outputs = full.pop(0) if full else []
+        if "remove-input" in tags:
+            sentence = _markdown_of(full_outputs)
+            if sentence:
+                cells.append(new_markdown_cell(f"*(full-size book)* {sentence}"))
+            elif "say(" in cell.source or "study_time(" in cell.source:
+                cells.append(new_markdown_cell(
+                    "*(The sentence here is computed by the next cell: run it to read it.)*"))
+        if tags & ANSWER_TAGS:
+            cell.metadata["tags"] = sorted(tags - HIDDEN_TAGS)
+        elif tags & HIDDEN_TAGS:
+            _set_hidden(cell)
+        cell.outputs = full_outputs if kind == "instructor" else []
+        cell.execution_count = None
+        cells.append(cell)
+    result = copy.deepcopy(source)
+    result.cells = cells
+    result.metadata.pop("jupytext", None)
+    result.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+    return result
+
+
+def write_edition(out_dir: Path, kind: str = "student", *, root: Path = ROOT,
+                  executed_dir: Path | None = EXECUTED_DIR) -> list[Path]:
+    """Write the edition of every page with code into ``out_dir``; return the paths."""
+    import jupytext
+    import nbformat
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    book = _book_context(Path(root))
+    written = []
+    for page in toc_pages(root):
+        if not any(c.cell_type == "code" for c in jupytext.read(Path(root) / f"{page}.md").cells):
+            continue
+        notebook = make_edition(page, kind, root=root, executed_dir=executed_dir, book=book)
+        path = out_dir / f"{Path(page).name}.ipynb"
+        nbformat.write(notebook, path)
+        written.append(path)
+    return written
+
+
+
+
+def _main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m latentlab.editions")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for kind in ("student", "instructor"):
+        cmd = sub.add_parser(kind, help=f"write the {kind} edition")
+        cmd.add_argument("--out", default=str(ROOT / "_build" / kind))
+        cmd.add_argument("--executed", default=str(EXECUTED_DIR),
+                         help="executed full-size notebooks (from make book)")
+    timings = sub.add_parser("timings", help="record page run times in book/timings.json")
+    timings.add_argument("--doctrees", default=str(ROOT / "_build" / ".doctrees"))
+    timings.add_argument("--fast", default=str(ROOT / "_build" / "notebook-times.json"))
+    links = sub.add_parser("check-links", help="every chapter links its student notebook")
+    links.add_argument("html_dir", nargs="?", default=str(ROOT / "_build" / "html"))
+    args = parser.parse_args(argv)
+    if args.command in ("student", "instructor"):
+        executed = Path(args.executed)
+        for path in write_edition(Path(args.out), args.command,
+                                  executed_dir=executed if executed.exists() else None):
+            print(f"wrote {path}")
+    elif args.command == "timings":
+        print(json.dumps(write_timings(Path(args.doctrees), Path(args.fast)), indent=1))
+    else:
+        problems = check_student_links(Path(args.html_dir))
+        for problem in problems:
+            print(f"check-links: {problem}")
+        if problems:
+            raise SystemExit(1)
+        print(f"check-links: every chapter of {args.html_dir} links its student notebook")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()
