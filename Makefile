@@ -7,11 +7,12 @@ JB      := $(VENV)/bin/jupyter-book
 STAMP   := $(VENV)/.installed
 BASEPY  := $(shell command -v python3.11 2>/dev/null || command -v python3)
 
-.PHONY: all setup book test test-unit book-fast student clean help
+.PHONY: format all setup book test test-unit book-fast student clean help
 
 help:
 	@echo "make book     build the book, every page executed at full size, into _build/html"
 	@echo "make test     unit tests, doctests, every page executed in fast mode, fast book build"
+	@echo "make format   format the code cells of every page (ruff, 88 characters a line)"
 	@echo "make student  student edition (no solutions, no outputs) into _build/student"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -39,6 +40,11 @@ test: test-unit book-fast
 
 student: setup
 	$(PYTHON) -m latentlab.book_tools student --out _build/student
+
+# Formats the code cells of every page with ruff (88 characters a line), through jupytext.
+format: setup
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/jupytext --pipe \
+	  "ruff format --line-length 88 --stdin-filename cell.py -" book/*.md
 
 clean:
 	rm -rf _build .pytest_cache
