@@ -30,7 +30,9 @@ def _strip_markdown(text: str, inside: bool) -> tuple[str, bool]:
         if match:
             fence, kind = match.group(1), match.group(2)
             i += 1
-            while i < len(lines) and lines[i].strip() != fence:  # skip the directive body
+            while (
+                i < len(lines) and lines[i].strip() != fence
+            ):  # skip the directive body
                 i += 1
             i += 1
             if kind == "solution-start":

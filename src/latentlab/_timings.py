@@ -53,22 +53,30 @@ def study_time(page: str, *, root: Path = ROOT, timings_file: Path | None = None
     from latentlab.claims import say
 
     root = Path(root)
-    timings_file = Path(timings_file) if timings_file else root / "book" / "timings.json"
+    timings_file = (
+        Path(timings_file) if timings_file else root / "book" / "timings.json"
+    )
     source = root / "book" / f"{page}.md"
     if not source.exists():
         return say("**Time.** See the chapter's opening in the full-size book.")
     words = _words(source)
     reading = max(1, round(words / WORDS_PER_MINUTE))
-    text = (f"**Time.** About {reading} minutes of reading ({words:,} words of prose at "
-            f"{WORDS_PER_MINUTE} words a minute)")
+    text = (
+        f"**Time.** About {reading} minutes of reading ({words:,} words of prose at "
+        f"{WORDS_PER_MINUTE} words a minute)"
+    )
     times = json.loads(timings_file.read_text()) if timings_file.exists() else {}
     full = times.get("full", {}).get(f"book/{page}")
     fast = times.get("fast", {}).get(f"book/{page}")
     if full is not None:
-        text += (f", plus about {_minutes(full)} to run every cell at full size "
-                 f"(measured on {times.get('measured', 'the last build')})")
+        text += (
+            f", plus about {_minutes(full)} to run every cell at full size "
+            f"(measured on {times.get('measured', 'the last build')})"
+        )
     if fast is not None:
-        text += f"{' or' if full is not None else ', plus'} {_minutes(fast)} in fast mode"
+        text += (
+            f"{' or' if full is not None else ', plus'} {_minutes(fast)} in fast mode"
+        )
     if full is None and fast is None:
         text += "; its running time is recorded by the next `make book`"
     return say(text + ".", reading_positive=reading > 0)
@@ -126,8 +134,11 @@ def check_student_links(html_dir: Path, root: Path = ROOT) -> list[str]:
             continue
         text = html.read_text(encoding="utf-8", errors="replace")
         hrefs = re.findall(r'<a[^>]*href="([^"]+\.ipynb)"', text)
-        wanted = [h for h in hrefs if "student/" in h
-                  and Path(h).name == f"{Path(page).name}.ipynb"]
+        wanted = [
+            h
+            for h in hrefs
+            if "student/" in h and Path(h).name == f"{Path(page).name}.ipynb"
+        ]
         if not wanted:
             problems.append(f"{html.name} does not link its student notebook")
         for href in wanted:

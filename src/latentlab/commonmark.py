@@ -18,20 +18,42 @@ __all__ = ["Context", "convert_markdown", "cite_text", "ROLE"]
 
 #: A MyST role: ``{name}`content```.
 ROLE = re.compile(r"\{(?P<name>[a-zA-Z][\w:+.-]*)\}`(?P<body>[^`]*)`")
-_OPEN = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|:{3,})\{(?P<name>[^}]+)\}\s*(?P<arg>.*)$")
+_OPEN = re.compile(
+    r"^(?P<indent>\s*)(?P<fence>`{3,}|:{3,})\{(?P<name>[^}]+)\}\s*(?P<arg>.*)$"
+)
 _PLAIN_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _OPTION = re.compile(r"^\s*:([\w-]+):\s*(.*)$")
 _TARGET = re.compile(r"^\s*\(([^()\s]+)\)=\s*$")
 _DOLLAR_LABEL = re.compile(r"(\$\$)\s*\(([^()\s]+)\)\s*$")
 _TITLED = re.compile(r"^(?P<text>.*?)\s*<(?P<target>[^<>]+)>$")
 _ADMONITIONS = {
-    "note": "Note", "tip": "Tip", "hint": "Hint", "important": "Important",
-    "warning": "Warning", "caution": "Caution", "attention": "Attention",
-    "danger": "Danger", "error": "Error", "seealso": "See also",
+    "note": "Note",
+    "tip": "Tip",
+    "hint": "Hint",
+    "important": "Important",
+    "warning": "Warning",
+    "caution": "Caution",
+    "attention": "Attention",
+    "danger": "Danger",
+    "error": "Error",
+    "seealso": "See also",
 }
 _DROP = {"bibliography", "tableofcontents", "contents", "raw", "eval-rst", "glossary"}
-_BODY_ONLY = {"dropdown", "toggle", "margin", "sidebar", "epigraph", "card", "div",
-              "tab-set", "tab-item", "grid", "grid-item", "grid-item-card", "only"}
+_BODY_ONLY = {
+    "dropdown",
+    "toggle",
+    "margin",
+    "sidebar",
+    "epigraph",
+    "card",
+    "div",
+    "tab-set",
+    "tab-item",
+    "grid",
+    "grid-item",
+    "grid-item-card",
+    "only",
+}
 
 
 @dataclass
@@ -91,9 +113,18 @@ def cite_text(keys: str, bib: Path | None, textual: bool = False) -> str:
             parts.append(f"[{key}]")
             continue
         people = entry.persons.get("author") or entry.persons.get("editor") or []
-        names = [" ".join(p.last_names).replace("{", "").replace("}", "") for p in people]
-        who = (names[0] if len(names) == 1 else f"{names[0]} and {names[1]}"
-               if len(names) == 2 else f"{names[0]} et al." if names else key)
+        names = [
+            " ".join(p.last_names).replace("{", "").replace("}", "") for p in people
+        ]
+        who = (
+            names[0]
+            if len(names) == 1
+            else f"{names[0]} and {names[1]}"
+            if len(names) == 2
+            else f"{names[0]} et al."
+            if names
+            else key
+        )
         year = entry.fields.get("year", "n.d.")
         parts.append(f"{who} ({year})" if textual else f"{who} {year}")
     if not parts or all(p.startswith("[") for p in parts):
@@ -117,11 +148,15 @@ def _glue_text(body: str, ctx: Context) -> str:
 def _role(match: re.Match, ctx: Context) -> str:
     name, body = match.group("name"), match.group("body")
     titled = _TITLED.match(body)
-    text, target = (titled.group("text"), titled.group("target")) if titled else ("", body)
+    text, target = (
+        (titled.group("text"), titled.group("target")) if titled else ("", body)
+    )
     if name.startswith("glue"):
         return _glue_text(body, ctx)
     if name.startswith("cite"):
-        return cite_text(body, ctx.bib, textual=name in ("cite:t", "cite:ts", "cite:author"))
+        return cite_text(
+            body, ctx.bib, textual=name in ("cite:t", "cite:ts", "cite:author")
+        )
     if name in ("math", "m"):
         return f"${body}$"
     if name == "doc":
@@ -175,7 +210,9 @@ def _directive(name: str, arg: str, body: list[str], ctx: Context) -> list[str]:
         number = ctx.number(ctx.exercises)
         if options.get("label"):
             ctx.labels[options["label"]] = f"Exercise {number}"
-        title = f"### Exercise {number}" + (f": {convert_inline(arg, ctx)}" if arg else "")
+        title = f"### Exercise {number}" + (
+            f": {convert_inline(arg, ctx)}" if arg else ""
+        )
         return [title, ""] + inner
     if name in ("solution", "solution-start"):
         if not ctx.solutions:
@@ -192,7 +229,9 @@ def _directive(name: str, arg: str, body: list[str], ctx: Context) -> list[str]:
         caption = " ".join(x for x in inner if x.strip())
         return [f"![{caption}]({arg.strip()})", "", f"*{caption}*" if caption else ""]
     if name in _ADMONITIONS or name == "admonition":
-        heading = convert_inline(arg, ctx) if name == "admonition" else _ADMONITIONS[name]
+        heading = (
+            convert_inline(arg, ctx) if name == "admonition" else _ADMONITIONS[name]
+        )
         quoted = [f"> {x}" if x.strip() else ">" for x in inner]
         return [f"> **{heading}.**" if heading else ">", ">"] + quoted
     if name in _BODY_ONLY:
@@ -222,18 +261,31 @@ def _convert_lines(lines: list[str], ctx: Context) -> list[str]:
         opened = _OPEN.match(line)
         if opened:
             end = _closing(lines, i + 1, opened.group("fence"))
-            out.extend(_directive(opened.group("name"), opened.group("arg"),
-                                  lines[i + 1:end], ctx))
+            out.extend(
+                _directive(
+                    opened.group("name"), opened.group("arg"), lines[i + 1 : end], ctx
+                )
+            )
             i = end + 1
             continue
         plain = _PLAIN_FENCE.match(line)
         if plain:  # a code block: copied verbatim
-            end = next((j for j in range(i + 1, len(lines))
-                        if lines[j].strip().startswith(plain.group(1))), len(lines))
-            out.extend(lines[i:end + 1])
+            end = next(
+                (
+                    j
+                    for j in range(i + 1, len(lines))
+                    if lines[j].strip().startswith(plain.group(1))
+                ),
+                len(lines),
+            )
+            out.extend(lines[i : end + 1])
             i = end + 1
             continue
-        if _TARGET.match(line) or line.lstrip().startswith("%") or line.strip() == "+++":
+        if (
+            _TARGET.match(line)
+            or line.lstrip().startswith("%")
+            or line.strip() == "+++"
+        ):
             i += 1
             continue
         out.append(convert_inline(_DOLLAR_LABEL.sub(r"\1", line), ctx))

@@ -81,14 +81,20 @@ def _labels(notebook, chapter: int | None) -> dict[str, str]:
             if fig and any("{figure}" in x or "{glue:figure}" in x for x in lines[:i]):
                 figures += 1
                 labels[fig.group(1)] = f"Figure {number(figures)}"
-            eq = re.match(r"\s*:label:\s*(\S+)", line) if "{math}" in cell.source else None
+            eq = (
+                re.match(r"\s*:label:\s*(\S+)", line)
+                if "{math}" in cell.source
+                else None
+            )
             eq = eq or re.search(r"\$\$\s*\(([^()\s]+)\)\s*$", line)
             if eq and "{exercise}" not in cell.source:
                 equations += 1
                 labels[eq.group(1)] = f"({number(equations)})"
             target = re.match(r"\s*\(([^()\s]+)\)=\s*$", line)
             if target:
-                heading = next((x.lstrip("#").strip() for x in lines[i + 1:] if x.strip()), "")
+                heading = next(
+                    (x.lstrip("#").strip() for x in lines[i + 1 :] if x.strip()), ""
+                )
                 labels[target.group(1)] = heading or target.group(1)
     return labels
 
@@ -101,14 +107,18 @@ def _book_context(root: Path) -> tuple[dict[str, str], dict[str, str]]:
     for page in toc_pages(root):
         text = (Path(root) / f"{page}.md").read_text(encoding="utf-8")
         heading = _HEADING.search(text)
-        titles[Path(page).name] = heading.group(1).strip() if heading else Path(page).name
+        titles[Path(page).name] = (
+            heading.group(1).strip() if heading else Path(page).name
+        )
         notebook = jupytext.reads(text, fmt="md:myst")
         labels.update(_labels(notebook, chapter_number(page)))
         exercises = re.findall(r"\{exercise\}[^\n]*\n(?:\s*:label:\s*(\S+))?", text)
         for n, label in enumerate(exercises, start=1):
             if label:
                 chapter = chapter_number(page)
-                labels[label] = f"Exercise {chapter}.{n}" if chapter else f"Exercise {n}"
+                labels[label] = (
+                    f"Exercise {chapter}.{n}" if chapter else f"Exercise {n}"
+                )
     return labels, titles
 
 
@@ -145,8 +155,14 @@ def _set_hidden(cell) -> None:
     cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
 
 
-def make_edition(page: str, kind: str = "student", *, root: Path = ROOT,
-                 executed_dir: Path | None = EXECUTED_DIR, book=None):
+def make_edition(
+    page: str,
+    kind: str = "student",
+    *,
+    root: Path = ROOT,
+    executed_dir: Path | None = EXECUTED_DIR,
+    book=None,
+):
     """Return the student or instructor notebook of one page.
 
     Parameters
@@ -171,9 +187,14 @@ def make_edition(page: str, kind: str = "student", *, root: Path = ROOT,
     notebook = jupytext.read(root / f"{page}.md")
     executed = _executed(page, executed_dir)
     labels, titles = book or _book_context(root)
-    ctx = Context(chapter=chapter_number(page), labels=dict(labels), pages=titles,
-                  glue=glued_values(executed) if executed is not None else {},
-                  solutions=kind == "instructor", bib=root / "book" / "references.bib")
+    ctx = Context(
+        chapter=chapter_number(page),
+        labels=dict(labels),
+        pages=titles,
+        glue=glued_values(executed) if executed is not None else {},
+        solutions=kind == "instructor",
+        bib=root / "book" / "references.bib",
+    )
     source = notebook if kind == "instructor" else strip_solutions(notebook)
     outputs = _outputs_by_source(executed)
     cells = []
@@ -199,8 +220,11 @@ def make_edition(page: str, kind: str = "student", *, root: Path = ROOT,
             if sentence:
                 cells.append(new_markdown_cell(f"*(full-size book)* {sentence}"))
             elif "say(" in cell.source or "study_time(" in cell.source:
-                cells.append(new_markdown_cell(
-                    "*(The sentence here is computed by the next cell: run it to read it.)*"))
+                cells.append(
+                    new_markdown_cell(
+                        "*(The sentence here is computed by the next cell: run it.)*"
+                    )
+                )
         if tags & ANSWER_TAGS:
             cell.metadata["tags"] = sorted(tags - HIDDEN_TAGS)
         elif tags & HIDDEN_TAGS:
@@ -211,13 +235,21 @@ def make_edition(page: str, kind: str = "student", *, root: Path = ROOT,
     result = copy.deepcopy(source)
     result.cells = cells
     result.metadata.pop("jupytext", None)
-    result.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}
+    result.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return result
 
 
-def write_edition(out_dir: Path, kind: str = "student", *, root: Path = ROOT,
-                  executed_dir: Path | None = EXECUTED_DIR) -> list[Path]:
+def write_edition(
+    out_dir: Path,
+    kind: str = "student",
+    *,
+    root: Path = ROOT,
+    executed_dir: Path | None = EXECUTED_DIR,
+) -> list[Path]:
     """Write the edition of every page with code into ``out_dir``; return the paths."""
     import jupytext
     import nbformat
@@ -227,15 +259,18 @@ def write_edition(out_dir: Path, kind: str = "student", *, root: Path = ROOT,
     book = _book_context(Path(root))
     written = []
     for page in toc_pages(root):
-        if not any(c.cell_type == "code" for c in jupytext.read(Path(root) / f"{page}.md").cells):
+        if not any(
+            c.cell_type == "code"
+            for c in jupytext.read(Path(root) / f"{page}.md").cells
+        ):
             continue
-        notebook = make_edition(page, kind, root=root, executed_dir=executed_dir, book=book)
+        notebook = make_edition(
+            page, kind, root=root, executed_dir=executed_dir, book=book
+        )
         path = out_dir / f"{Path(page).name}.ipynb"
         nbformat.write(notebook, path)
         written.append(path)
     return written
-
-
 
 
 def _main(argv: list[str] | None = None) -> None:
@@ -244,18 +279,28 @@ def _main(argv: list[str] | None = None) -> None:
     for kind in ("student", "instructor"):
         cmd = sub.add_parser(kind, help=f"write the {kind} edition")
         cmd.add_argument("--out", default=str(ROOT / "_build" / kind))
-        cmd.add_argument("--executed", default=str(EXECUTED_DIR),
-                         help="executed full-size notebooks (from make book)")
-    timings = sub.add_parser("timings", help="record page run times in book/timings.json")
+        cmd.add_argument(
+            "--executed",
+            default=str(EXECUTED_DIR),
+            help="executed full-size notebooks (from make book)",
+        )
+    timings = sub.add_parser(
+        "timings", help="record page run times in book/timings.json"
+    )
     timings.add_argument("--doctrees", default=str(ROOT / "_build" / ".doctrees"))
     timings.add_argument("--fast", default=str(ROOT / "_build" / "notebook-times.json"))
-    links = sub.add_parser("check-links", help="every chapter links its student notebook")
+    links = sub.add_parser(
+        "check-links", help="every chapter links its student notebook"
+    )
     links.add_argument("html_dir", nargs="?", default=str(ROOT / "_build" / "html"))
     args = parser.parse_args(argv)
     if args.command in ("student", "instructor"):
         executed = Path(args.executed)
-        for path in write_edition(Path(args.out), args.command,
-                                  executed_dir=executed if executed.exists() else None):
+        for path in write_edition(
+            Path(args.out),
+            args.command,
+            executed_dir=executed if executed.exists() else None,
+        ):
             print(f"wrote {path}")
     elif args.command == "timings":
         print(json.dumps(write_timings(Path(args.doctrees), Path(args.fast)), indent=1))
@@ -265,7 +310,9 @@ def _main(argv: list[str] | None = None) -> None:
             print(f"check-links: {problem}")
         if problems:
             raise SystemExit(1)
-        print(f"check-links: every chapter of {args.html_dir} links its student notebook")
+        print(
+            f"check-links: every chapter of {args.html_dir} links its student notebook"
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,325 @@
+"""Answer checkers for the exercises: right or wrong, with a hint, never the solution.
+
+A student edition puts a check cell after each checkable answer cell::
+
+    from latentlab import exercises
+    exercises.stage3_gradient(dpi_dlambda)
+
+Each checker returns a :class:`Feedback` that displays as one line. An answer
+left as the scaffold (``...``, ``None``, or a function that raises
+``NotImplementedError`` or returns ``...``) gives "not answered yet" and raises
+nothing, so a notebook runs top to bottom before anyone has answered. Reference
+values are computed inside the checker and never shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = [
+    "Feedback",
+    "check_number",
+    "check_choice",
+    "check_function",
+    "stage3_gradient",
+    "outer_sigmoid_upper",
+    "rising_hazard_larger",
+    "bernoulli_m_step",
+    "tempered_fraction",
+    "tau_update",
+    "dense_backward",
+    "reversal_noticed_by",
+]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The verdict on one answer: ``ok`` is True, False, or None (not answered yet)."""
+
+    ok: bool | None
+    message: str
+
+    def __bool__(self) -> bool:
+        return bool(self.ok)
+
+    def __repr__(self) -> str:
+        mark = {True: "✔ Correct", False: "✘ Not yet", None: "… Not answered yet"}[
+            self.ok
+        ]
+        return f"{mark}: {self.message}"
+
+    def _repr_markdown_(self) -> str:
+        return repr(self)
+
+
+def _unanswered(value: Any) -> bool:
+    return value is Ellipsis or value is None or value is NotImplemented
+
+
+def _not_answered(what: str) -> Feedback:
+    return Feedback(
+        None, f"fill in {what} in the cell above, run it, then run this cell."
+    )
+
+
+def check_number(
+    value,
+    expected: float,
+    *,
+    rtol: float = 1e-3,
+    atol: float = 1e-9,
+    what: str = "the number",
+    hint: str = "",
+) -> Feedback:
+    """Compare a numeric answer with the reference value (never shown).
+
+    Examples
+    --------
+    >>> from latentlab.exercises import check_number
+    >>> check_number(0.5001, 0.5).ok, check_number(..., 0.5).ok
+    (True, None)
+    >>> check_number(0.7, 0.5).ok
+    False
+    """
+    if _unanswered(value):
+        return _not_answered(what)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return Feedback(
+            False, f"{what} should be a number; got {type(value).__name__}."
+        )
+    if np.isclose(number, expected, rtol=rtol, atol=atol):
+        return Feedback(True, f"{what} is right.")
+    direction = "too large" if number > expected else "too small"
+    return Feedback(False, f"{what} is {direction}. {hint}".strip())
+
+
+def check_choice(
+    value,
+    expected: str,
+    options: tuple[str, ...],
+    *,
+    what: str = "your choice",
+    hint: str = "",
+) -> Feedback:
+    """Check a one-word answer among ``options`` (case-insensitive).
+
+    Examples
+    --------
+    >>> from latentlab.exercises import check_choice
+    >>> check_choice("Dynamic", "dynamic", ("static", "dynamic")).ok
+    True
+    >>> check_choice("sometimes", "dynamic", ("static", "dynamic")).message
+    "answer with one of 'static', 'dynamic'; got 'sometimes'."
+    """
+    if _unanswered(value):
+        return _not_answered(what)
+    choice = str(value).strip().lower()
+    if choice not in options:
+        allowed = ", ".join(repr(o) for o in options)
+        return Feedback(False, f"answer with one of {allowed}; got {value!r}.")
+    if choice == expected:
+        return Feedback(True, f"{what} is right.")
+    return Feedback(False, f"that is not it. {hint}".strip())
+
+
+def check_function(
+    answer: Callable,
+    reference: Callable,
+    cases: list[tuple],
+    *,
+    what: str,
+    hint: str = "",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+) -> Feedback:
+    """Call ``answer`` and ``reference`` on every case and compare the results.
+
+    Results may be arrays or tuples of arrays. Says which case first differs
+    (its shapes, not its values), and the hint.
+    """
+    if _unanswered(answer) or not callable(answer):
+        return (
+            _not_answered(what)
+            if _unanswered(answer)
+            else Feedback(
+                False, f"{what} should be a function; got {type(answer).__name__}."
+            )
+        )
+    for number, args in enumerate(cases, start=1):
+        try:
+            got = answer(*args)
+        except NotImplementedError:
+            return _not_answered(what)
+        except Exception as error:  # the student's code: report, do not raise
+            return Feedback(
+                False, f"{what} raised {type(error).__name__}: {error}. {hint}".strip()
+            )
+        if _unanswered(got):
+            return _not_answered(what)
+        want = reference(*args)
+        wants = want if isinstance(want, tuple) else (want,)
+        gots = got if isinstance(got, tuple) else (got,)
+        if len(gots) != len(wants):
+            return Feedback(
+                False,
+                f"{what} should return {len(wants)} value(s); it returned {len(gots)}.",
+            )
+        for g, w in zip(gots, wants):
+            g = np.asarray(g, dtype=float)
+            if g.shape != np.shape(w):
+                return Feedback(
+                    False,
+                    f"on test case {number} {what} returned shape "
+                    f"{g.shape}; expected shape {np.shape(w)}.",
+                )
+            if not np.allclose(g, w, rtol=rtol, atol=atol):
+                return Feedback(
+                    False, f"on test case {number} the values differ. {hint}".strip()
+                )
+    return Feedback(
+        True, f"{what} agrees with the reference on {len(cases)} test cases."
+    )
+
+
+def _cases(
+    seed: int, make: Callable[[np.random.Generator], tuple], n: int = 3
+) -> list[tuple]:
+    rng = np.random.default_rng(seed)
+    return [make(rng) for _ in range(n)]
+
+
+def stage3_gradient(answer: Callable) -> Feedback:
+    """Exercise 1.1: ``answer(lam, phi, kappa)`` returns ∂π_d/∂λ_j, shape (D, K)."""
+    from latentlab.mixing import gradient_wrt_lambda
+
+    cases = _cases(
+        1,
+        lambda r: (
+            r.normal(size=3),
+            r.normal(-3, 1, size=(3, 4)),
+            float(r.uniform(0.5, 3)),
+        ),
+    )
+    return check_function(
+        answer,
+        lambda lam, phi, kappa: gradient_wrt_lambda(3, lam, phi, kappa=kappa),
+        cases,
+        what="dpi_dlambda",
+        hint="Differentiate θ_k first, then sum over k; rows: diseases, columns: λ_j.",
+    )
+
+
+def outer_sigmoid_upper(value) -> Feedback:
+    """Exercise 1.3: the least upper bound of σ(Σ_k θ_k σ(x_k))."""
+    from scipy.special import expit
+
+    return check_number(
+        value,
+        float(expit(1.0)),
+        what="upper_end",
+        hint="What is the largest value Σ_k θ_k σ(x_k) can approach?",
+    )
+
+
+def rising_hazard_larger(value) -> Feedback:
+    """Exercise 2.1: which k-year risk is larger when the hazard rises with age."""
+    return check_choice(
+        value,
+        "dynamic",
+        ("static", "dynamic"),
+        what="larger",
+        hint="Which years' hazards does each risk use over the window?",
+    )
+
+
+def _bernoulli_reference(data, resp):
+    observed = ~np.isnan(data)
+    return (resp.T @ np.nan_to_num(data)) / (resp.T @ observed.astype(float))
+
+
+def bernoulli_m_step(answer: Callable) -> Feedback:
+    """Exercise 3.1: ``answer(X, resp)`` returns θ, shape (K, D); NaN marks missing."""
+
+    def make(r):
+        X = (r.random((40, 5)) < 0.4).astype(float)
+        X[r.random(X.shape) < 0.2] = np.nan
+        X[0] = 1.0  # every feature observed at least once
+        return X, r.dirichlet(np.ones(3), size=40)
+
+    return check_function(
+        answer,
+        _bernoulli_reference,
+        _cases(3, make),
+        what="m_step",
+        hint="Missing entries must drop out of numerator and denominator.",
+    )
+
+
+def tempered_fraction(value, r=(0.3, 0.7), temperature: float = 0.25) -> Feedback:
+    """Exercise 3.2: long-run share of time in component 2 at temperature T."""
+    weights = np.asarray(r, dtype=float) ** (1.0 / temperature)
+    return check_number(
+        value,
+        float(weights[1] / weights.sum()),
+        rtol=1e-3,
+        what="fraction_in_2",
+        hint="The stationary law is not r itself: how does T enter?",
+    )
+
+
+def tau_update(answer: Callable) -> Feedback:
+    """Exercise 4.1: ``answer(a0, b0, n_d, sq_residuals)`` returns (a, b) of q(τ_d)."""
+
+    def reference(a0, b0, n_d, sq):
+        return a0 + n_d / 2, b0 + 0.5 * float(np.sum(sq))
+
+    def make(r):
+        n = int(r.integers(5, 50))
+        return (
+            float(r.uniform(1e-3, 2)),
+            float(r.uniform(1e-3, 2)),
+            n,
+            r.gamma(1.0, size=n),
+        )
+
+    return check_function(
+        answer,
+        reference,
+        _cases(4, make),
+        what="tau_update",
+        hint="Collect the powers of log τ and the multiples of τ.",
+    )
+
+
+def dense_backward(answer: Callable) -> Feedback:
+    """Exercise 5.1: ``answer(A, W, delta)`` returns (dL/dW, dL/db, dL/dA)."""
+
+    def reference(A, W, delta):
+        return delta.T @ A, delta.sum(axis=0), delta @ W
+
+    def make(r):
+        return r.normal(size=(5, 4)), r.normal(size=(3, 4)), r.normal(size=(5, 3))
+
+    return check_function(
+        answer,
+        reference,
+        _cases(5, make),
+        what="dense_backward",
+        hint="Write Z_ik = Σ_j A_ij W_kj + b_k and differentiate entry-wise.",
+    )
+
+
+def reversal_noticed_by(value) -> Feedback:
+    """Exercise 6.1: which collinearity variant notices a reversed curve."""
+    return check_choice(
+        value,
+        "oriented",
+        ("faithful", "oriented"),
+        what="noticed_by",
+        hint="Which variant looks at the order of the points, not only where they are?",
+    )
