@@ -147,6 +147,29 @@ def test_bad_inputs():
         LymphHMMComponent(lnls=("II", "III"), lnl_edges=[("II", "IV")])
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"early_p": 2.0}, "early_p must lie in"), ({"early_p": -0.1}, "early_p must lie in"),
+    ({"late_p": 1.5}, "late_p must lie in"), ({"t_max": 0}, "t_max must be >= 1"),
+    ({"t_max": -3}, "t_max must be >= 1"), ({"t_max": 2.5}, "t_max must be an integer"),
+])
+def test_constructor_arguments_are_checked(kwargs, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        LymphHMMComponent(lnls=("II", "III"), **kwargs)
+
+
+def test_thetas_outside_the_unit_interval_are_refused():
+    hmm = LymphHMMComponent(lnls=("II", "III"))
+    data = hmm.prepare([[1.0, 0.0]])
+    for bad in ([[0.5, 0.1, 1.2, 0.3]], [[0.5, -0.1, 0.2, 0.3]], [[0.5, np.nan, 0.2, 0.3]]):
+        with pytest.raises(ValueError, match="thetas must lie in"):
+            hmm.log_likelihoods(bad, data)
+    with pytest.raises(ValueError, match="thetas must have shape"):
+        hmm.state_distributions([[0.5, 0.1, 0.2]])
+    # the bounds themselves are valid and give finite likelihoods for possible data
+    ll = hmm.log_likelihoods([[0.0, 0.0, 0.0, 0.0], [1.0, 1.0, 1.0, 1.0]], hmm.prepare([[0.0, 0.0]]))
+    assert ll[0, 0] == pytest.approx(0.0, abs=1e-12)  # no spread: healthy for sure
+
+
 def test_matches_lymph_model_per_patient_likelihoods():
     """Cross-check against lymph-model (tested version 1.3.8; optional, skipped without it)."""
     lymph = pytest.importorskip("lymph")
@@ -199,7 +222,7 @@ def test_predicted_involvement_matches_simulation_and_observed_prevalence():
 def test_posterior_involvement_perfect_and_uninformative_diagnoses():
     from latentlab.lymph import posterior_involvement, predicted_involvement
 
-    theta = np.array([[0.4, 0.2, 0.3, 0.5, 0.6], [0.1, 0.5, 0.2, 0.1, 0.3]])
+    theta = np.array([[0.4, 0.2, 0.3, 0.5, 0.6, 0.5], [0.1, 0.5, 0.2, 0.1, 0.3, 0.4]])
     pi = np.array([0.3, 0.7])
     perfect = LymphHMMComponent(lnls=("I", "II", "III"), modalities={"path": (1.0, 1.0)})
     X = np.array([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])

@@ -27,7 +27,9 @@ import numpy as np
 import numpy.typing as npt
 from scipy.stats import binom
 
-from latentlab._validation import as_generator, check_array, check_in_range, check_probabilities
+from latentlab._validation import (
+    as_generator, check_array, check_in_range, check_integer, check_probabilities,
+)
 
 __all__ = [
     "LymphHMMComponent", "HMMData", "early_late", "predicted_involvement", "observed_prevalence",
@@ -131,8 +133,8 @@ class LymphHMMComponent:
         self.modalities = dict(modalities or {"pathology": (1.0, 1.0)})
         for name, spec_sens in self.modalities.items():
             check_probabilities(spec_sens, f"modalities[{name!r}]")
-        self.t_max = int(t_max)
-        self.early_p = float(early_p)
+        self.t_max = check_integer(t_max, "t_max", minimum=1)
+        self.early_p = float(check_probabilities(early_p, "early_p"))
         L = len(self.lnls)
         self.n_states = 2**L
         # bits[s, j] = 1 iff LNL j is involved in state s
@@ -153,9 +155,20 @@ class LymphHMMComponent:
         self._edge_index = [(self.lnls.index(u), self.lnls.index(v)) for u, v in self.lnl_edges]
 
     # ----- the model ---------------------------------------------------------
+    def _thetas(self, thetas: npt.ArrayLike) -> np.ndarray:
+        """Parameter rows (n_sets, n_params), every entry a probability in [0, 1]."""
+        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        if thetas.ndim != 2 or thetas.shape[1] != self.n_params:
+            raise ValueError(f"thetas must have shape (n_sets, {self.n_params}) for parameters "
+                             f"{self.param_names}, got {thetas.shape}")
+        if not np.all((thetas >= 0) & (thetas <= 1)):  # also catches NaN
+            raise ValueError(f"thetas must lie in [0, 1], got values from {np.nanmin(thetas):g} "
+                             f"to {np.nanmax(thetas):g}" + (" and NaN" if np.isnan(thetas).any() else ""))
+        return thetas
+
     def transition_matrices(self, thetas: npt.ArrayLike) -> np.ndarray:
         """Transition matrices A of shape (n_sets, n_states, n_states), one per row of ``thetas``."""
-        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        thetas = self._thetas(thetas)
         L = len(self.lnls)
         B = self.bits.astype(float)
         # log of the probability that LNL v stays healthy, given state s: (n_sets, S, L)
@@ -175,7 +188,7 @@ class LymphHMMComponent:
 
     def time_priors(self, thetas: npt.ArrayLike) -> np.ndarray:
         """Binomial time priors of shape (n_sets, 2, t_max + 1): early (fixed p) and late (``late_p``)."""
-        thetas = np.atleast_2d(np.asarray(thetas, dtype=float))
+        thetas = self._thetas(thetas)
         t = np.arange(self.t_max + 1)
         early = np.broadcast_to(self._early_prior, (len(thetas), t.size))
         if self.fixed_late_p is None:
