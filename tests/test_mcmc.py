@@ -247,3 +247,50 @@ def test_emcee_hmm_posterior_mean_within_three_sd_of_truth():
     samples = res.samples()
     assert np.all(np.abs(samples.mean(axis=0) - truth) < 3 * samples.std(axis=0))
     assert np.all(split_rhat(res.chain, burn=300) < 1.1)
+
+
+# ----- diagnostics from independent chains -------------------------------------------
+def _ar1(gen, n_chains, n_draws, phi):
+    x = np.zeros((n_chains, n_draws))
+    for t in range(1, n_draws):
+        x[:, t] = phi * x[:, t - 1] + np.sqrt(1 - phi**2) * gen.normal(size=n_chains)
+    return x
+
+
+def test_ess_matches_the_ar1_formula():
+    from latentlab.mcmc import ess
+
+    gen = np.random.default_rng(0)
+    phi = 0.8
+    draws = _ar1(gen, 4, 5000, phi)
+    expected = 4 * 5000 * (1 - phi) / (1 + phi)  # n / τ, τ = (1 + φ) / (1 − φ)
+    assert abs(ess(draws) / expected - 1) < 0.15
+
+
+def test_rhat_detects_a_stuck_chain_and_a_trend():
+    from latentlab.mcmc import rhat
+
+    gen = np.random.default_rng(1)
+    mixed = gen.normal(size=(4, 1000, 2))
+    assert np.all(rhat(mixed) < 1.01) and rhat(mixed).shape == (2,)
+    stuck = mixed.copy()
+    stuck[0] = 2.0 + 0.1 * stuck[0]
+    assert np.all(rhat(stuck) > 1.1)
+    trend = mixed + np.linspace(0, 2, 1000)[None, :, None]  # split halves disagree
+    assert np.all(rhat(trend) > 1.1)
+    with pytest.raises(ValueError, match="at least 4 draws"):
+        rhat(np.zeros((4, 2)))
+
+
+def test_ensemble_diagnostics_compare_independent_ensembles():
+    from latentlab.mcmc import ensemble_diagnostics, run_emcee
+
+    target = lambda w: -0.5 * np.sum(w**2, axis=1)  # noqa: E731
+    runs = [run_emcee(target, np.zeros(2), 600, rng=seed).chain for seed in range(4)]
+    r, n_eff = ensemble_diagnostics(runs, burn=100)
+    assert np.all(r < 1.02) and np.all(n_eff > 400)
+    # one ensemble stuck elsewhere is caught, although its own walkers agree
+    shifted = runs[:3] + [runs[3] + 3.0]
+    assert np.all(ensemble_diagnostics(shifted, burn=100)[0] > 1.1)
+    with pytest.raises(ValueError, match="at least 2"):
+        ensemble_diagnostics(runs[:1])

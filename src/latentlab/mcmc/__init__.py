@@ -3,10 +3,12 @@
 - :mod:`latentlab.mcmc.targets`: log-posteriors over θ (and simplex weights) for emcee;
 - :mod:`latentlab.mcmc.ensemble`: a seeded emcee wrapper and convergence diagnostics;
 - :mod:`latentlab.mcmc.latent`: exact (tempered) Gibbs and the reference's 2-way MH swap;
-- :mod:`latentlab.mcmc.aip`: the alternating latent/parameter loop with a temperature schedule.
+- :mod:`latentlab.mcmc.aip`: the alternating latent/parameter loop with a temperature schedule;
+- :mod:`latentlab.mcmc.diagnostics`: R̂ and ESS from independent chains or ensembles.
 """
 
 from latentlab.mcmc.aip import AIPResult, aip_sample, linear_schedule, relabel_samples
+from latentlab.mcmc.diagnostics import Summary, ensemble_diagnostics, ess, rhat, summarize
 from latentlab.mcmc.ensemble import (
     ChainResult, autocorr_time, effective_sample_size, run_emcee, split_rhat,
 )
@@ -19,5 +21,6 @@ __all__ = [
     "AIPResult", "aip_sample", "linear_schedule", "relabel_samples", "ChainResult", "autocorr_time",
     "effective_sample_size", "run_emcee", "split_rhat", "gibbs_latent", "log_joint",
     "mh_swap_sampler", "ConditionalTarget", "MarginalTarget", "alr_from_simplex",
-    "log_beta_prior", "simplex_from_alr",
+    "log_beta_prior", "simplex_from_alr", "Summary", "ensemble_diagnostics", "ess", "rhat",
+    "summarize",
 ]
