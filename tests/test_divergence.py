@@ -158,3 +158,35 @@ def test_train_at_a_sane_rate_does_not_raise():
     result = train(MLP([2, 4, 1], activation="tanh", rng=0), "bce", X, [0, 1, 1, 0], lr=0.05,
                    epochs=50, verbose=False)
     assert result.n_iter == 50 and not result.converged
+
+
+@pytest.mark.parametrize("stochastic", [False, True])
+def test_mofa_raises_on_non_finite_elbo_with_last_good_state(stochastic, monkeypatch):
+    from latentlab.mofa import MOFA, simulate_mofa
+    from latentlab.mofa import model as model_module
+
+    sim = simulate_mofa(n_samples=40, view_sizes=(12, 8), rng=0)
+    real, calls = model_module.elbo_terms, []
+
+    def failing_at_third(data, state, options):
+        terms = real(data, state, options)
+        calls.append(1)
+        return {**terms, "Y": float("nan")} if len(calls) == 3 else terms
+    monkeypatch.setattr(model_module, "elbo_terms", failing_at_third)
+    estimator = MOFA(n_factors=3, verbose=False, max_iter=20, stochastic=stochastic, learning_rate=0.5)
+    with pytest.raises(DivergenceError, match="diverged at iteration 3") as info:
+        estimator.fit(sim.views, rng=0)
+    error = info.value
+    assert error.last_good_epoch == 2 and error.learning_rate == (0.5 if stochastic else None)
+    good = error.last_good
+    assert good["factors"].shape == (40, 3) and np.isfinite(good["elbo"])
+    assert set(good["weights"]) == {"view_0", "view_1"} or len(good["weights"]) == 2
+    assert good["elbo"] == error.history[-1]
+
+
+def test_mofa_svi_learning_rate_above_one_is_refused():
+    from latentlab.mofa import MOFA, simulate_mofa
+
+    sim = simulate_mofa(n_samples=40, view_sizes=(12, 8), rng=0)
+    with pytest.raises(ValueError, match=r"learning_rate must lie in \(0, 1\].*got 1.5"):
+        MOFA(n_factors=3, verbose=False, stochastic=True, learning_rate=1.5).fit(sim.views, rng=0)

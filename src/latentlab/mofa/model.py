@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from tqdm import tqdm
 
+from latentlab._divergence import DivergenceGuard
 from latentlab._validation import as_generator, check_integer, check_positive
 from latentlab.mofa.data import prepare_views
 from latentlab.mofa.inference import Options, elbo_terms, initial_state, keep_factors, sweep
@@ -39,6 +40,13 @@ class ELBODecreaseWarning(UserWarning):
 def _r2_of_state(data, state) -> np.ndarray:
     return np.array([_r2_filled(vs.Y, view.observed, state.Z_mean, vs.mean)[0]
                      for view, vs in zip(data, state.views)])
+
+
+def _snapshot(data, state, elbo: float) -> dict:
+    """Copies of the posterior means a diverged fit leaves in ``DivergenceError.last_good``."""
+    return {"elbo": elbo, "factors": state.Z_mean.copy(), "factor_variances": state.Z_var.copy(),
+            "weights": {view.name: vs.mean.copy() for view, vs in zip(data, state.views)},
+            "noise_precision": {view.name: vs.tau_a / vs.tau_b for view, vs in zip(data, state.views)}}
 
 
 def _check_feature_names(feature_names, data, default_names) -> list[list[str]]:
@@ -89,12 +97,22 @@ class MOFA:
         Stochastic VI over minibatches of samples (Gaussian views only).
     batch_fraction, learning_rate, forgetting_rate : float
         SVI options: share of samples per minibatch, and the step size
-        ρ_t = learning_rate / (1 + forgetting_rate · t)^(3/4).
+        ρ_t = learning_rate / (1 + forgetting_rate · t)^(3/4); ``learning_rate`` in
+        (0, 1] (1 with ``forgetting_rate=0`` and ``batch_fraction=1`` is full batch).
     decrease_tol : float
         A relative ELBO decrease larger than this in a full-batch Gaussian fit
         triggers an :class:`ELBODecreaseWarning`.
     verbose : bool
         Show a tqdm progress bar with the current ELBO.
+
+    Raises
+    ------
+    DivergenceError
+        From :meth:`fit`, if the ELBO becomes non-finite or falls by orders of
+        magnitude below its best. Its
+        ``last_good`` is a dict with the ``"elbo"``, ``"factors"``,
+        ``"factor_variances"``, ``"weights"`` and ``"noise_precision"`` (per view)
+        of the last good iteration (iteration 0: the initial state, ``"elbo"`` None).
 
     Examples
     --------
@@ -157,7 +175,9 @@ class MOFA:
         if self.stochastic:
             if not 0 < self.batch_fraction <= 1:
                 raise ValueError(f"batch_fraction must lie in (0, 1], got {self.batch_fraction}")
-            check_positive(self.learning_rate, "learning_rate")
+            rate = check_positive(self.learning_rate, "learning_rate")
+            if rate > 1:  # ρ_t mixes old and new natural parameters; above 1 variances turn negative
+                raise ValueError(f"learning_rate must lie in (0, 1] for stochastic VI, got {rate:g}")
             check_positive(self.forgetting_rate, "forgetting_rate", strict=False)
 
     def fit(self, views, *, feature_names=None, rng: None | int | np.random.Generator = None) -> MOFAResult:
@@ -188,6 +208,10 @@ class MOFA:
         converged, small_changes = False, 0
         bar = tqdm(range(1, self.max_iter + 1), disable=not self.verbose, desc="MOFA", leave=False)
         n_iter = 0
+        guard = DivergenceGuard("MOFA (stochastic)" if self.stochastic else "MOFA", maximise=True,
+                                learning_rate=self.learning_rate if self.stochastic else None,
+                                unit="iteration")
+        guard.keep(0, _snapshot(data, state, None))  # the initial state (no ELBO evaluated)
         for iteration in bar:
             n_iter = iteration
             if self.stochastic:
@@ -206,8 +230,8 @@ class MOFA:
                     pruned = True
             terms = elbo_terms(data, state, options)
             value = float(sum(terms.values()))
-            if not np.isfinite(value):
-                raise FloatingPointError(f"the ELBO became non-finite at iteration {iteration}")
+            guard.check(iteration, value)
+            guard.keep(iteration, _snapshot(data, state, value))
             if history and not pruned:
                 change = value - history[-1]
                 if gaussian_batch and change < -self.decrease_tol * abs(value):
