@@ -27,6 +27,7 @@ from latentlab.mofa.nodes import (
     update_sparsity,
     update_weights,
 )
+from latentlab.mofa.weighted import pair_moments
 
 __all__ = ["Options", "ViewState", "State", "initial_state", "sweep", "elbo_terms", "keep_factors"]
 
@@ -64,7 +65,9 @@ class ViewState:
     curvature: np.ndarray | None = None
     y_squared: np.ndarray | None = None  # Σ_n y² per feature of a Gaussian view (constant)
     residuals: np.ndarray | None = None  # expected squared residuals cached by the τ update
-    cross: np.ndarray | None = None  # Yᵀ⟨Z⟩ (observed rows) for the current Y and Z, row-wise views
+    cross: np.ndarray | None = None  # Yᵀ⟨Z⟩ for the current Y and Z (Gaussian views)
+    mask: np.ndarray | None = None  # observed entries as 0/1 floats, views with scattered missing values
+    pair_sums: np.ndarray | None = None  # Mᵀ[⟨z²⟩ | z_i z_j] for the current Z (masked Gaussian views)
 
     @property
     def mean(self) -> np.ndarray:
@@ -129,6 +132,7 @@ def initial_state(data: list[ViewData], n_factors: int, init: str, rng: np.rando
             mu=np.zeros((D, K)), var=np.ones((D, K)), gamma=np.ones((D, K)), spike_var=np.ones(K),
             alpha_a=np.ones(K), alpha_b=np.ones(K), theta_a=np.ones(K), theta_b=np.ones(K),
             tau_a=np.ones(D), tau_b=np.ones(D), Y=view.Y,
+            mask=None if view.row_wise else view.observed.astype(float),
         )
         if view.likelihood != "gaussian":
             rate = np.array([view.Y[view.observed[:, d], d].mean() for d in range(D)])
@@ -158,7 +162,7 @@ def refresh_likelihood(view: ViewData, state: State, vs: ViewState) -> None:
         if view.row_wise:
             vs.precision = Precision(view.rows, tau=tau)
         else:
-            vs.precision = Precision(view.rows, full=view.observed * tau)
+            vs.precision = Precision(view.rows, tau=tau, mask=vs.mask)
         vs.Y = view.Y
         return
     mean, second = linear_moments(state, vs)
@@ -174,9 +178,10 @@ def refresh_likelihood(view: ViewData, state: State, vs: ViewState) -> None:
         if view.row_wise:
             vs.precision = Precision(view.rows, tau=vs.curvature)
         else:
-            vs.precision = Precision(view.rows, full=view.observed * vs.curvature)
+            vs.precision = Precision(view.rows, tau=vs.curvature, mask=vs.mask)
     vs.Y = np.where(view.observed, pseudo - vs.intercept, 0.0)
     vs.cross = None
+    vs.pair_sums = None
 
 
 def update_view_weights(vs: ViewState, Z_mean, Z_second, options: Options, iteration: int, *,
@@ -190,7 +195,7 @@ def update_view_weights(vs: ViewState, Z_mean, Z_second, options: Options, itera
     vs.spike_var = 1.0 / alpha_mean
     if Y is None:
         return update_weights(vs.Y, vs.precision, Z_mean, Z_second, vs.mean, alpha_mean, odds,
-                              scale=scale, cross=vs.cross)
+                              scale=scale, cross=vs.cross, pair_sums=vs.pair_sums)
     return update_weights(Y, precision, Z_mean, Z_second, vs.mean, alpha_mean, odds, scale=scale)
 
 
@@ -208,7 +213,8 @@ def squared_residuals(view: ViewData, state: State, vs: ViewState, rows=None) ->
         if vs.y_squared is None:
             vs.y_squared = np.einsum("nd,nd->d", view.Y, view.Y)
         return expected_squared_residuals(view.Y, view.observed, view.rows, view.row_wise,
-                                          state.Z_mean, state.Z_second, vs.mean, vs.second, vs.y_squared)
+                                          state.Z_mean, state.Z_second, vs.mean, vs.second, vs.y_squared,
+                                          mask=vs.mask)
     return expected_squared_residuals(view.Y[rows], view.observed[rows], view.rows[rows], view.row_wise,
                                       state.Z_mean[rows], state.Z_second[rows], vs.mean, vs.second)
 
@@ -216,13 +222,19 @@ def squared_residuals(view: ViewData, state: State, vs: ViewState, rows=None) ->
 def update_view_noise(view: ViewData, state: State, vs: ViewState, options: Options) -> None:
     """q(τ) of a Gaussian view (no-op for pseudo-data views, whose τ is set by the bound)."""
     if view.likelihood == "gaussian":
+        # Yᵀ⟨Z⟩ (and Mᵀ S with missing entries) are reused by the next W update: Y and Z
+        # do not change until then.
         if view.row_wise:
             Y, Z = (view.Y, state.Z_mean) if view.rows.all() else (view.Y[view.rows], state.Z_mean[view.rows])
-            vs.cross = Y.T @ Z  # reused by the next W update (Y and Z unchanged until then)
+            vs.cross = Y.T @ Z
+        else:
+            vs.cross = view.Y.T @ state.Z_mean
+            vs.pair_sums = vs.mask.T @ pair_moments(state.Z_mean, state.Z_second)
         if vs.y_squared is None:
             vs.y_squared = np.einsum("nd,nd->d", view.Y, view.Y)
         vs.residuals = expected_squared_residuals(view.Y, view.observed, view.rows, view.row_wise, state.Z_mean,
-                                                  state.Z_second, vs.mean, vs.second, vs.y_squared, vs.cross)
+                                                  state.Z_second, vs.mean, vs.second, vs.y_squared, vs.cross,
+                                                  vs.pair_sums, vs.mask)
         vs.tau_a, vs.tau_b = update_noise(view.n_observed, vs.residuals, *options.tau_prior)
 
 
@@ -240,6 +252,7 @@ def sweep(data: list[ViewData], state: State, options: Options, iteration: int) 
         [vs.mean for vs in state.views], [vs.second for vs in state.views])
     for vs in state.views:
         vs.cross = None
+        vs.pair_sums = None
     for view, vs in zip(data, state.views):
         update_view_noise(view, state, vs, options)
 
@@ -276,6 +289,7 @@ def keep_factors(state: State, keep: np.ndarray) -> None:
     for vs in state.views:
         vs.residuals = None
         vs.cross = None
+        vs.pair_sums = None
         for name in ("mu", "var", "gamma"):
             setattr(vs, name, getattr(vs, name)[:, keep])
         for name in ("spike_var", "alpha_a", "alpha_b", "theta_a", "theta_b"):

@@ -2,11 +2,12 @@ r"""Coordinate-ascent updates of the variational nodes Z, W, α, θ and τ.
 
 Each function is pure: it takes the current moments and returns the new
 variational parameters. The noise precision enters as a :class:`Precision`:
-either one value per feature on the observed rows (``T_nd = rows_n τ_d``,
-which lets the updates use Gram matrices), or a full ``N × D`` matrix (any
-missingness pattern, Bernoulli pseudo-data), for which the updates keep a
-running residual. Either way one sweep costs O(N·D·K), not the O(N·D·K²) of
-rebuilding ``Z Wᵀ`` inside the loop over factors.
+one value per feature on the observed rows (``T_nd = rows_n τ_d``, which
+lets the updates use Gram matrices), one value per feature times a 0/1 mask
+(``T_nd = m_nd τ_d``: any missingness pattern), or a full ``N × D`` matrix
+(Bernoulli pseudo-data). For the last two, the weighted second-moment sums of
+all features come from one matrix product each (:mod:`latentlab.mofa.weighted`),
+after which every coordinate step costs O(DK) (W) or O(NK) (Z).
 
 Notes
 -----
@@ -31,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, expit
 
+from latentlab.mofa import weighted as _weighted
+
 __all__ = [
     "Precision",
     "update_weights",
@@ -45,7 +48,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Precision:
-    """Noise precision of one view, per feature on observed rows or per entry.
+    """Noise precision of one view: per feature on observed rows, masked, or per entry.
 
     Attributes
     ----------
@@ -54,16 +57,25 @@ class Precision:
         Per-feature precision (used when ``full`` is None).
     full : ndarray of shape (n_samples, n_features), optional
         Per-entry precision, 0 where the entry is missing.
+    mask : ndarray of float, shape (n_samples, n_features), optional
+        1.0 where observed, 0.0 where missing: the precision is ``mask * tau``.
     """
 
     rows: np.ndarray
     tau: np.ndarray | None = None
     full: np.ndarray | None = None
+    mask: np.ndarray | None = None
+
+    @property
+    def per_entry(self) -> bool:
+        """Whether the precision varies within a feature's observed rows (mask or full)."""
+        return self.full is not None or self.mask is not None
 
     def subset(self, index: np.ndarray) -> "Precision":
         """The precision of a subset of samples (for minibatches)."""
         full = None if self.full is None else self.full[index]
-        return Precision(self.rows[index], self.tau, full)
+        mask = None if self.mask is None else self.mask[index]
+        return Precision(self.rows[index], self.tau, full, mask)
 
 
 def _observed_rows(rows: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -96,6 +108,7 @@ def update_weights(
     *,
     scale: float = 1.0,
     cross: np.ndarray | None = None,
+    pair_sums: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One coordinate-ascent sweep over the factors of q(W) of one view.
 
@@ -115,7 +128,9 @@ def update_weights(
     scale : float
         Multiplies the data statistics (N/|B| for a minibatch).
     cross : ndarray of shape (n_features, n_factors), optional
-        Yᵀ⟨Z⟩ over the observed rows, if already computed (per-feature precision only).
+        Yᵀ⟨Z⟩ (Y is 0 where missing), if already computed (not for ``full``).
+    pair_sums : ndarray of shape (n_features, K(K+1)/2), optional
+        ``Mᵀ S`` of :func:`latentlab.mofa.weighted.feature_sums` (``mask`` only).
 
     Returns
     -------
@@ -134,35 +149,29 @@ def update_weights(
     D, K = W_mean.shape
     W_mean = W_mean.copy()
     mu, var, gamma = np.empty((D, K)), np.empty((D, K)), np.ones((D, K))
-    if precision.full is None:
+    if not precision.per_entry:
         rows, tau = precision.rows, precision.tau
         Yo, Zo, Z2o = _observed_rows(rows, Y, Z_mean, Z_second)
         C = Yo.T @ Zo if cross is None else cross
         G = Zo.T @ Zo
         s = Z2o.sum(axis=0)
-        residual_products = None
     else:
-        T = precision.full
-        residual_products = T * (Y - Z_mean @ W_mean.T)
-        TZ2 = T.T @ Z_second
-        TZm2 = T.T @ Z_mean**2
+        sums, C = _weighted.feature_sums(Y, precision, Z_mean, Z_second,
+                                         pair_sums=pair_sums, cross=cross)
+        TZ2, coupling = _weighted.split_pairs(sums, K)
     for k in range(K):
-        if residual_products is None:
+        if not precision.per_entry:
             lam = scale * tau * s[k] + alpha[k]
             r = scale * tau * (C[:, k] - W_mean @ G[:, k] + W_mean[:, k] * G[k, k])
         else:
-            z = Z_mean[:, k]
             lam = scale * TZ2[:, k] + alpha[k]
-            r = scale * (residual_products.T @ z + W_mean[:, k] * TZm2[:, k])
+            r = scale * (C[:, k] - np.einsum("dj,dj->d", coupling[k], W_mean))
         mu[:, k] = r / lam
         var[:, k] = 1.0 / lam
         if log_theta_odds is not None:
             logit = log_theta_odds[k] + 0.5 * np.log(alpha[k]) - 0.5 * np.log(lam) + 0.5 * r**2 / lam
             gamma[:, k] = expit(logit)
-        new = gamma[:, k] * mu[:, k]
-        if residual_products is not None:
-            residual_products -= T * np.outer(Z_mean[:, k], new - W_mean[:, k])
-        W_mean[:, k] = new
+        W_mean[:, k] = gamma[:, k] * mu[:, k]
     return mu, var, gamma
 
 
@@ -193,33 +202,31 @@ def update_factors(
     N, K = Z_mean.shape
     precision_total = np.broadcast_to(np.asarray(prior_precision, dtype=float), (N, K)).copy()
     parts = []
+    sums, linear = None, None  # Σ_d T_nd [⟨w²⟩ | w_i w_j] and Σ_d T_nd y_nd w_d, per-entry views
     for Y, P, Wm, W2 in zip(Ys, precisions, W_means, W_seconds):
-        if P.full is None:
+        if not P.per_entry:
             rows = P.rows.astype(float)
             tau_W = P.tau[:, None] * Wm
             A = (Y @ tau_W) * rows[:, None]
             B = Wm.T @ tau_W
             precision_total += rows[:, None] * (P.tau @ W2)[None, :]
-            parts.append((A, B, rows, None))
+            parts.append((A, B, rows))
         else:
-            T = P.full
-            precision_total += T @ W2
-            parts.append((T * (Y - Z_mean @ Wm.T), T, Wm, T @ Wm**2))
+            H, A = _weighted.sample_sums(Y, P, Wm, W2)
+            sums, linear = (H, A) if sums is None else (sums + H, linear + A)
+    coupling = None
+    if sums is not None:
+        diagonal, coupling = _weighted.split_pairs(sums, K)
+        precision_total += diagonal
     Z = Z_mean.copy()
     Z_var = 1.0 / precision_total
     for k in range(K):
         numerator = np.zeros(N)
-        for first, second, third, fourth in parts:
-            if fourth is None:
-                A, B, rows = first, second, third
-                numerator += rows * (A[:, k] - Z @ B[:, k] + Z[:, k] * B[k, k])
-            else:
-                numerator += first @ third[:, k] + Z[:, k] * fourth[:, k]
-        new = Z_var[:, k] * numerator
-        for first, second, third, fourth in parts:
-            if fourth is not None:
-                first -= second * np.outer(new - Z[:, k], third[:, k])
-        Z[:, k] = new
+        for A, B, rows in parts:
+            numerator += rows * (A[:, k] - Z @ B[:, k] + Z[:, k] * B[k, k])
+        if coupling is not None:
+            numerator += linear[:, k] - np.einsum("nj,nj->n", coupling[k], Z)
+        Z[:, k] = Z_var[:, k] * numerator
     return Z, Z_var
 
 
@@ -262,11 +269,16 @@ def expected_squared_residuals(
     W_second: np.ndarray,
     y_squared: np.ndarray | None = None,
     cross: np.ndarray | None = None,
+    pair_sums: np.ndarray | None = None,
+    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """Σ_n over observed entries of ⟨(y_nd − z_n·w_d)²⟩, per feature.
 
     ``y_squared`` (Σ_n y_nd² over observed entries) and ``cross`` (Yᵀ⟨Z⟩ over
-    observed rows) may be passed to save passes over the data when ``row_wise``.
+    observed rows, Y being 0 where missing) may be passed to save passes over
+    the data; without ``row_wise`` so may ``pair_sums`` (``Mᵀ S`` of
+    :func:`latentlab.mofa.weighted.feature_sums`) and ``mask`` (``observed``
+    as floats).
 
     ⟨(y − zw)²⟩ = y² − 2y⟨z⟩⟨w⟩ + (Σ_k⟨z_k⟩⟨w_k⟩)² − Σ_k⟨z_k⟩²⟨w_k⟩² + Σ_k⟨z_k²⟩⟨w_k²⟩.
 
@@ -291,13 +303,16 @@ def expected_squared_residuals(
             - W_mean**2 @ np.diag(G)
             + W_second @ Z2o.sum(axis=0)
         )
-    O = observed.astype(float)
-    residual = O * (Y - Z_mean @ W_mean.T)
-    return (
-        (residual**2).sum(axis=0)
-        + ((O.T @ Z_second) * W_second).sum(axis=1)
-        - ((O.T @ Z_mean**2) * W_mean**2).sum(axis=1)
-    )
+    if cross is None or y_squared is None:
+        Y = np.where(observed, Y, 0.0)
+    if pair_sums is None:
+        O = observed.astype(float) if mask is None else mask
+        pair_sums = O.T @ _weighted.pair_moments(Z_mean, Z_second)
+    if cross is None:
+        cross = Y.T @ Z_mean
+    if y_squared is None:
+        y_squared = np.einsum("nd,nd->d", Y, Y)
+    return _weighted.residuals_from_sums(y_squared, cross, pair_sums, W_mean, W_second)
 
 
 def update_noise(n_observed: np.ndarray, squared_residuals: np.ndarray, a0: float = 1e-3, b0: float = 1e-3):

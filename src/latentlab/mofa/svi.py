@@ -66,6 +66,7 @@ def stochastic_step(data, state: State, options: Options, iteration: int, batch_
     for view, vs in zip(data, state.views):
         vs.residuals = None
         vs.cross = None
+        vs.pair_sums = None
         refresh_likelihood(view, state, vs)
         precision = vs.precision.subset(batch)
         batch_precisions.append(precision)
