@@ -199,6 +199,8 @@ def _split_options(body: list[str]) -> tuple[dict[str, str], list[str]]:
 
 def _directive(name: str, arg: str, body: list[str], ctx: Context) -> list[str]:
     options, body = _split_options(body)
+    while body and not body[0].strip():
+        body = body[1:]
     inner = _convert_lines(body, ctx)
     name = name.strip()
     if name in _DROP or name.startswith("glue"):
@@ -233,7 +235,8 @@ def _directive(name: str, arg: str, body: list[str], ctx: Context) -> list[str]:
             convert_inline(arg, ctx) if name == "admonition" else _ADMONITIONS[name]
         )
         quoted = [f"> {x}" if x.strip() else ">" for x in inner]
-        return [f"> **{heading}.**" if heading else ">", ">"] + quoted
+        stop = "" if heading[-1:] in ".?!:" else "."
+        return [f"> **{heading}{stop}**" if heading else ">", ">"] + quoted
     if name in _BODY_ONLY:
         return ([f"**{convert_inline(arg, ctx)}**", ""] if arg else []) + inner
     return ([f"**{convert_inline(arg, ctx)}**", ""] if arg else []) + inner

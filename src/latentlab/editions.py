@@ -155,6 +155,28 @@ def _set_hidden(cell) -> None:
     cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
 
 
+def _answer_cells(text: str, following: list) -> list:
+    """Answer cells after an exercise: a written answer, and code unless the page
+    already gives a scaffold (a cell tagged ``answer``) right after it."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    numbers = re.findall(r"^### Exercise ([\d.]+)", text, re.M)
+    if not numbers:
+        return []
+    number = numbers[-1]
+    written = new_markdown_cell(
+        f"**Your answer to Exercise {number}** (double-click to write):\n\n…",
+        metadata={"tags": ["answer"]},
+    )
+    has_code = any("answer" in c.metadata.get("tags", []) for c in following)
+    if has_code:
+        return [written]
+    scaffold = new_code_cell(
+        f"# Exercise {number}, your code\n...", metadata={"tags": ["answer"]}
+    )
+    return [written, scaffold]
+
+
 def make_edition(
     page: str,
     kind: str = "student",
@@ -198,7 +220,8 @@ def make_edition(
     source = notebook if kind == "instructor" else strip_solutions(notebook)
     outputs = _outputs_by_source(executed)
     cells = []
-    for cell in copy.deepcopy(source.cells):
+    source_cells = copy.deepcopy(source.cells)
+    for index, cell in enumerate(source_cells):
         tags = set(cell.metadata.get("tags", []))
         if cell.cell_type == "markdown":
             ctx.glue_used = False
@@ -212,6 +235,8 @@ def make_edition(
             if kind == "student" and "solution" in tags:  # exercise text, not solution
                 cell.metadata["tags"] = sorted(tags - {"solution"})
             cells.append(cell)
+            following = source_cells[index + 1 : index + 2]
+            cells.extend(_answer_cells(text, following))
             continue
         full = outputs.get(cell.source.strip(), [])
         full_outputs = full.pop(0) if full else []

@@ -232,7 +232,7 @@ def rising_hazard_larger(value) -> Feedback:
         value,
         "dynamic",
         ("static", "dynamic"),
-        what="larger",
+        what="larger_risk",
         hint="Which years' hazards does each risk use over the window?",
     )
 
@@ -255,7 +255,7 @@ def bernoulli_m_step(answer: Callable) -> Feedback:
         answer,
         _bernoulli_reference,
         _cases(3, make),
-        what="m_step",
+        what="bernoulli_theta",
         hint="Missing entries must drop out of numerator and denominator.",
     )
 
@@ -291,7 +291,7 @@ def tau_update(answer: Callable) -> Feedback:
         answer,
         reference,
         _cases(4, make),
-        what="tau_update",
+        what="q_tau",
         hint="Collect the powers of log τ and the multiples of τ.",
     )
 
@@ -309,7 +309,7 @@ def dense_backward(answer: Callable) -> Feedback:
         answer,
         reference,
         _cases(5, make),
-        what="dense_backward",
+        what="dense_grads",
         hint="Write Z_ik = Σ_j A_ij W_kj + b_k and differentiate entry-wise.",
     )
 
