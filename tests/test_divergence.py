@@ -190,3 +190,48 @@ def test_mofa_svi_learning_rate_above_one_is_refused():
     sim = simulate_mofa(n_samples=40, view_sizes=(12, 8), rng=0)
     with pytest.raises(ValueError, match=r"learning_rate must lie in \(0, 1\].*got 1.5"):
         MOFA(n_factors=3, verbose=False, stochastic=True, learning_rate=1.5).fit(sim.views, rng=0)
+
+
+def _mixture_problem():
+    from latentlab.mixture import BernoulliComponent, simulate_mixture
+
+    comp = BernoulliComponent(n_features=3)
+    X, _, _ = simulate_mixture(comp, [[0.9, 0.9, 0.1], [0.1, 0.1, 0.9]], [[0.7, 0.2], [0.3, 0.8]],
+                               [40, 40], rng=0)
+    return comp, X, [0] * 40 + [1] * 40
+
+
+def _nan_on_call(real, n):
+    calls = []
+
+    def wrapped(*args, **kwargs):
+        calls.append(1)
+        value = real(*args, **kwargs)
+        return value * np.nan if len(calls) == n else value
+    return wrapped
+
+
+def test_fit_em_raises_on_non_finite_loglik_with_last_good_state(monkeypatch):
+    from latentlab import mixture
+
+    comp, X, groups = _mixture_problem()
+    monkeypatch.setattr(mixture, "incomplete_loglik", _nan_on_call(mixture.incomplete_loglik, 4))
+    with pytest.raises(DivergenceError, match=r"fit_em \(restart 0\) diverged at iteration 3") as info:
+        mixture.fit_em(comp, X, groups, 2, n_restarts=1, tol=0, rtol=0, max_iter=50, rng=1)
+    good = info.value.last_good
+    assert info.value.last_good_epoch == 2 and info.value.learning_rate is None
+    assert good["thetas"].shape == (2, 3) and np.allclose(good["weights"].sum(axis=0), 1)
+    assert len(info.value.history) == 2 and np.isfinite(info.value.history).all()  # iterations 1, 2
+
+
+def test_aip_sample_raises_on_non_finite_loglik_with_last_good_state(monkeypatch):
+    from latentlab.mcmc import aip
+
+    comp, X, groups = _mixture_problem()
+    monkeypatch.setattr(aip, "logsumexp", _nan_on_call(aip.logsumexp, 5))
+    with pytest.raises(DivergenceError, match=r"aip_sample \(exact\) diverged at round 5") as info:
+        aip.aip_sample(comp, X, groups, 2, n_rounds=20, rng=1)
+    good = info.value.last_good
+    assert info.value.last_good_epoch == 4
+    assert good["thetas"].shape == (2, 3) and good["latent"].shape == (80,)
+    assert len(info.value.history) == 4

@@ -30,6 +30,7 @@ from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from latentlab._divergence import DivergenceGuard
 from latentlab._validation import as_generator, check_array, check_integer, check_probabilities
 
 __all__ = [
@@ -297,6 +298,9 @@ def fit_em(component, X, subgroups, n_components: int, *, stage=None, n_restarts
     generalised-EM step: cheaper rounds, the same fixed points). Warns (:class:`LikelihoodDecreaseWarning`)
     if ℓ ever drops by more than 1e-8 relative, and (:class:`ConvergenceWarning`) if ``max_iter`` is reached.
     Components are sorted by parameter ``sort_by`` (index or name) for a canonical order.
+    Raises :class:`~latentlab.DivergenceError` if ℓ becomes non-finite or collapses by
+    orders of magnitude; its ``last_good`` is ``{"thetas", "weights"}`` of the last good
+    iteration of that restart.
 
     Examples
     --------
@@ -328,6 +332,8 @@ def fit_em(component, X, subgroups, n_components: int, *, stage=None, n_restarts
                 raise ValueError(f"init_weights must have shape (K, S) = ({K}, {S}), got {weights.shape}")
         log_lik = component.log_likelihoods(thetas, data)
         history = [incomplete_loglik(log_lik, weights, index)]
+        guard = DivergenceGuard(f"fit_em (restart {restart})", maximise=True, unit="iteration")
+        guard.keep(0, {"thetas": thetas.copy(), "weights": weights.copy()})
         converged = False
         for _ in range(max_iter):
             resp = np.exp(e_step(log_lik, weights, index))
@@ -335,6 +341,8 @@ def fit_em(component, X, subgroups, n_components: int, *, stage=None, n_restarts
             thetas = m_step_components(component, data, resp, thetas, max_iter=m_step_max_iter)
             log_lik = component.log_likelihoods(thetas, data)
             history.append(incomplete_loglik(log_lik, weights, index))
+            guard.check(len(history) - 1, history[-1])
+            guard.keep(len(history) - 1, {"thetas": thetas.copy(), "weights": weights.copy()})
             change = history[-1] - history[-2]
             if change < -1e-8 * abs(history[-2]):
                 warnings.warn(f"EM log-likelihood decreased by {-change:.3g} at iteration {len(history) - 1}",

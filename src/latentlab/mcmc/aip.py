@@ -27,6 +27,7 @@ from scipy.special import expit, logit, logsumexp
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from latentlab._divergence import DivergenceGuard
 from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_probabilities
 from latentlab.mcmc.ensemble import run_emcee
 from latentlab.mcmc.latent import gibbs_latent, log_joint, mh_swap_sampler
@@ -126,6 +127,9 @@ def aip_sample(component, X, subgroups, n_components: int, *, stage=None, n_roun
     ``temperatures`` (length ``n_rounds``) overrides the mode's schedule (exact: all 1;
     anneal and faithful: :func:`linear_schedule`). ``update_weights=False`` keeps π fixed
     at ``init_weights`` (exact mode then samples p(θ | x, π), the fixed-mixture posterior).
+    Raises :class:`~latentlab.DivergenceError` if the incomplete log-likelihood becomes
+    non-finite or collapses by orders of magnitude; its ``last_good`` is
+    ``{"thetas", "weights", "latent"}`` of the last good round (0: the start).
 
     Examples
     --------
@@ -169,6 +173,8 @@ def aip_sample(component, X, subgroups, n_components: int, *, stage=None, n_roun
     target = sampler = None
     if mode == "faithful":
         target = ConditionalTarget(component, data, index, K, z, alpha=alpha, prior=prior)
+    guard = DivergenceGuard(f"aip_sample ({mode})", maximise=True, unit="round")
+    guard.keep(0, {"thetas": theta.copy(), "weights": weights.copy(), "latent": z.copy()})
     for r in tqdm(range(R), disable=not verbose, desc=f"AIP ({mode})"):
         joint = log_joint(ll, weights, index)
         if mode == "faithful":
@@ -199,6 +205,8 @@ def aip_sample(component, X, subgroups, n_components: int, *, stage=None, n_roun
         picked = joint[np.arange(len(z)), z]
         complete.append(float(np.sum(picked)))
         incomplete.append(float(logsumexp(joint, axis=1).sum()))
+        guard.check(r + 1, incomplete[-1])
+        guard.keep(r + 1, {"thetas": theta.copy(), "weights": weights.copy(), "latent": z.copy()})
         if r > 0:
             swaps.append(int(np.sum(z != latents[-1])))
         thetas.append(theta.copy())
