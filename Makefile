@@ -7,13 +7,15 @@ JB      := $(VENV)/bin/jupyter-book
 STAMP   := $(VENV)/.installed
 BASEPY  := $(shell command -v python3.11 2>/dev/null || command -v python3)
 
-.PHONY: format all setup book test test-unit book-fast student clean help
+.PHONY: format all setup book test test-unit book-fast student instructor lab clean help
 
 help:
 	@echo "make book     build the book, every page executed at full size, into _build/html"
 	@echo "make test     unit tests, doctests, every page executed in fast mode, fast book build"
 	@echo "make format   format the code cells of every page (ruff, 88 characters a line)"
-	@echo "make student  student edition (no solutions, no outputs) into _build/student"
+	@echo "make student  student notebooks (plain Jupyter, answer cells, no solutions) in _build/student"
+	@echo "make instructor  the same with solutions (and full-size outputs after make book)"
+	@echo "make lab      JupyterLab on the book: pages open as notebooks, MyST rendered"
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(PYTHON) || $(BASEPY) -m venv $(VENV)
@@ -39,7 +41,22 @@ book-fast: setup
 test: test-unit book-fast
 
 student: setup
-	$(PYTHON) -m latentlab.book_tools student --out _build/student
+	$(PYTHON) -m latentlab.editions student --out _build/student
+
+instructor: setup
+	$(PYTHON) -m latentlab.editions instructor --out _build/instructor
+
+# JupyterLab on the book: book/*.md open as notebooks (jupytext, paired with
+# book/notebooks/*.ipynb) and render MyST (jupyterlab-myst); both are pinned in
+# requirements.txt. LATENTLAB_FAST=1 make lab runs the pages at the small sizes.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+lab: setup
+	@mkdir -p $(LAB_SETTINGS)
+	@printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers":' \
+	  ' {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}}}' \
+	  > $(LAB_SETTINGS)/overrides.json
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) \
+	  --LabApp.default_url=/lab/tree/book/intro.md
 
 # Formats the code cells of every page with ruff (88 characters a line), through jupytext.
 format: setup
