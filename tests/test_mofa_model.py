@@ -232,3 +232,13 @@ def test_closed_form_hyperparameter_identities_after_sweeps(small):
         D = view.Y.shape[1]
         np.testing.assert_allclose(vs.alpha_a, 1e-14 + D / 2, rtol=1e-15)
         np.testing.assert_allclose(vs.theta_a + vs.theta_b, 1.0 + 1.0 + D, rtol=1e-13)
+
+
+@pytest.mark.parametrize("ard", [True, False])
+def test_more_factors_than_samples_is_refused(ard):
+    # 40 factors for 20 samples: without ARD this used to report R² ≈ 0 and converged=True
+    sim = simulate_mofa(n_samples=20, view_sizes=(30, 20), rng=0)
+    with pytest.raises(ValueError, match=r"n_factors must be at most the number of samples \(20\)"):
+        MOFA(40, ard=ard, spike_slab=False, verbose=False).fit(sim.views, rng=0)
+    result = MOFA(20, ard=ard, spike_slab=False, verbose=False).fit(sim.views, rng=0)
+    assert result.n_factors <= 20 and result.r2_total.min() > 0.3

@@ -107,6 +107,9 @@ class MOFA:
 
     Raises
     ------
+    ValueError
+        From :meth:`fit`, if ``n_factors`` exceeds the number of samples (the
+        factors are then not identifiable; without ARD R² collapses silently).
     DivergenceError
         From :meth:`fit`, if the ELBO becomes non-finite or falls by orders of
         magnitude below its best. Its
@@ -196,6 +199,14 @@ class MOFA:
         self._check()
         data, default_names = prepare_views(views, self.likelihoods, center=self.center)
         feature_names = _check_feature_names(feature_names, data, default_names)
+        n_samples = int(data[0].Y.shape[0])
+        if self.n_factors > n_samples:
+            # Z (N x K) has rank at most N: extra factors are not identifiable, and
+            # without ARD they spread the signal until R² collapses while the fit
+            # still reports convergence.
+            raise ValueError(
+                f"n_factors must be at most the number of samples ({n_samples}); "
+                f"got n_factors={self.n_factors}")
         if self.stochastic and any(v.likelihood != "gaussian" for v in data):
             raise ValueError("stochastic=True supports Gaussian views only; fit non-Gaussian views in full batch")
         generator = as_generator(rng)
