@@ -2,8 +2,9 @@
 
 One module per idea:
 
-* :mod:`~latentlab.hotstart.checkpoints`: save/load checkpoints (npz or torch) with a
-  content hash and shape checks; pool batch checkpoints into a master.
+* :mod:`~latentlab.hotstart.checkpoints`: the Checkpoint and pooling batch checkpoints
+  into a master; :mod:`~latentlab.hotstart.checkpoint_io`: save/load (npz or torch) with
+  format and version checks, a corruption-detecting hash and an optional keyed HMAC.
 * :mod:`~latentlab.hotstart.predict`: the λ-only fit with frozen φ, γ, κ (hot or cold start).
 * :mod:`~latentlab.hotstart.risk`: one risk window for predictions and outcomes; yearly,
   static and dynamic k-year group risks.
@@ -16,10 +17,9 @@ from latentlab.hotstart.checkpoints import (
     Checkpoint,
     checkpoint_from_fit,
     covariate_standardisation,
-    load_checkpoint,
     pool_checkpoints,
-    save_checkpoint,
 )
+from latentlab.hotstart.checkpoint_io import load_checkpoint, save_checkpoint
 from latentlab.hotstart.metrics import AucResult, CalibrationResult, auc_with_ci, binned_calibration
 from latentlab.hotstart.predict import (
     FixedSignaturePredictor,

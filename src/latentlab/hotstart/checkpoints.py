@@ -6,12 +6,10 @@ A :class:`Checkpoint` holds what a later λ-only fit needs: the signature logits
 standardisation used in training (so that new G is standardised the same way,
 never re-standardised). Optional per-person λ can ride along.
 
-Files are ``.npz`` (NumPy, no pickle) or ``.pt`` (torch, ``weights_only``). Each
-file stores the package version and a SHA-256 content hash over every array and
-every metadata field; loading recomputes the hash, so a corrupted or tampered
-file is refused, and checks the shapes against the data. Writes are atomic: the
-file is written to a temporary name in the same folder and moved into place
-with :func:`os.replace`, so a crash never leaves a half-written checkpoint.
+Saving and loading live in :mod:`~latentlab.hotstart.checkpoint_io` (re-exported
+here): ``.npz`` or ``.pt`` files with a format tag, the package version and a
+SHA-256 content hash, which detects corruption but not deliberate tampering (an
+optional keyed HMAC does that).
 """
 
 from __future__ import annotations
@@ -19,10 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -149,9 +144,13 @@ class Checkpoint:
 
     def check_compatible(self, *, n_diseases: int | None = None, n_times: int | None = None,
                          n_covariates: int | None = None, n_signatures: int | None = None) -> None:
-        """Raise ``ValueError`` naming every dimension that differs from the data's."""
+        """Raise ``ValueError`` naming every dimension that differs from the data's.
+
+        A dimension that is not a positive integer raises ``TypeError``/``ValueError``.
+        """
         wanted = {"n_diseases": n_diseases, "n_times": n_times,
                   "n_covariates": n_covariates, "n_signatures": n_signatures}
+        wanted = {k: None if v is None else check_integer(v, k, minimum=1) for k, v in wanted.items()}
         have = self.shape
         bad = [f"{k}: checkpoint has {have[k]}, data has {v}" for k, v in wanted.items()
                if v is not None and have[k] != v]
@@ -173,133 +172,6 @@ class Checkpoint:
     def replace(self, **changes) -> "Checkpoint":
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
-
-
-def _format_for(path: Path, fmt: str | None) -> str:
-    if fmt is None:
-        fmt = {".npz": "npz", ".pt": "torch", ".pth": "torch"}.get(path.suffix)
-        if fmt is None:
-            raise ValueError(f"path must end in .npz, .pt or .pth (or pass fmt), got {path.name!r}")
-    if fmt not in ("npz", "torch"):
-        raise ValueError(f"fmt must be 'npz' or 'torch', got {fmt!r}")
-    return fmt
-
-
-def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike, *, fmt: str | None = None) -> str:
-    """Write a checkpoint atomically (temporary file + ``os.replace``); return its content hash.
-
-    Parameters
-    ----------
-    checkpoint : Checkpoint
-    path : path ending in ``.npz`` (NumPy) or ``.pt``/``.pth`` (torch)
-    fmt : {"npz", "torch"}, optional
-        Overrides the suffix.
-
-    Examples
-    --------
-    >>> import numpy as np, tempfile, os
-    >>> from latentlab.hotstart import Checkpoint, save_checkpoint, load_checkpoint
-    >>> ckpt = Checkpoint(phi=np.zeros((2, 3, 4)), psi=np.zeros((2, 3)), gamma=np.zeros((1, 1)),
-    ...     kappa=1.0, prevalence_logit=np.zeros((3, 4)), reference_logit=np.zeros((1, 4)),
-    ...     covariate_mean=np.zeros(1), covariate_scale=np.ones(1), signature_labels=("s0", "healthy"))
-    >>> path = os.path.join(tempfile.mkdtemp(), "master.npz")
-    >>> digest = save_checkpoint(ckpt, path)
-    >>> load_checkpoint(path, n_diseases=3, n_times=4).content_hash() == digest
-    True
-    """
-    if not isinstance(checkpoint, Checkpoint):
-        raise TypeError(f"checkpoint must be a Checkpoint, got {type(checkpoint).__name__}")
-    path = Path(path)
-    fmt = _format_for(path, fmt)
-    digest = checkpoint.content_hash()
-    header = json.dumps({**checkpoint._meta(), "content_hash": digest, "format": "latentlab-checkpoint-1"})
-    arrays = checkpoint._arrays()
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            if fmt == "npz":
-                np.savez(stream, __header__=np.array(header), **arrays)
-            else:
-                import torch
-
-                payload = {"header": header, "arrays": {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}}
-                torch.save(payload, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.remove(tmp_name)
-        raise
-    return digest
-
-
-def _read(path: Path, fmt: str) -> tuple[dict, dict[str, np.ndarray]]:
-    if fmt == "npz":
-        with np.load(path, allow_pickle=False) as archive:
-            header = json.loads(str(archive["__header__"]))
-            arrays = {k: np.array(archive[k]) for k in archive.files if k != "__header__"}
-    else:
-        import torch
-
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        header = json.loads(payload["header"])
-        arrays = {k: v.numpy() for k, v in payload["arrays"].items()}
-    return header, arrays
-
-
-def load_checkpoint(
-    path: str | os.PathLike,
-    *,
-    fmt: str | None = None,
-    n_diseases: int | None = None,
-    n_times: int | None = None,
-    n_covariates: int | None = None,
-    n_signatures: int | None = None,
-    data=None,
-) -> Checkpoint:
-    """Read a checkpoint, verify its content hash and check its shapes against the data.
-
-    Pass the dimensions to check (``n_diseases`` D, ``n_times`` T,
-    ``n_covariates`` P, ``n_signatures`` K+1), or ``data`` (a
-    :class:`~latentlab.signatures.SurvivalData`) to take D, T and P from it.
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If the file is unreadable, its content hash does not match (corrupted or
-        edited), or a given dimension (D, T, P, K+1) differs from the checkpoint's.
-    """
-    path = Path(path)
-    fmt = _format_for(path, fmt)
-    if not path.exists():
-        raise FileNotFoundError(f"checkpoint file {str(path)!r} does not exist")
-    try:
-        header, arrays = _read(path, fmt)
-        stored_hash = header["content_hash"]
-        checkpoint = Checkpoint(
-            **{name: arrays[name] for name in _ARRAYS},
-            kappa=float(arrays["kappa"]),
-            healthy_mean=float(arrays["healthy_mean"]),
-            lam=arrays.get("lam"),
-            signature_labels=tuple(header["signature_labels"]),
-            metadata=header["metadata"],
-            version=header["version"],
-        )
-    except Exception as exc:  # a truncated zip, bad JSON, missing keys, wrong shapes ...
-        raise ValueError(f"checkpoint file {str(path)!r} is unreadable or corrupted: {exc}") from exc
-    if checkpoint.content_hash() != stored_hash:
-        raise ValueError(
-            f"checkpoint file {str(path)!r} failed its content-hash check (corrupted or edited); "
-            "re-create it with save_checkpoint"
-        )
-    if data is not None:
-        n_diseases, n_times, n_covariates = data.n_diseases, data.n_times, data.n_covariates
-    checkpoint.check_compatible(n_diseases=n_diseases, n_times=n_times,
-                                n_covariates=n_covariates, n_signatures=n_signatures)
-    return checkpoint
 
 
 def pool_checkpoints(checkpoints: Sequence[Checkpoint], *, leave_out: int | None = None) -> Checkpoint:
@@ -421,3 +293,7 @@ def checkpoint_from_fit(
         metadata={"parameterization": getattr(fit, "parameterization", "centered"),
                   "n_iter": int(getattr(fit, "n_iter", 0)), **(metadata or {})},
     )
+
+
+# saving and loading, re-exported for ``from latentlab.hotstart.checkpoints import ...``
+from latentlab.hotstart.checkpoint_io import load_checkpoint, save_checkpoint  # noqa: E402
