@@ -314,6 +314,10 @@ def _main(argv: list[str] | None = None) -> None:
     )
     timings.add_argument("--doctrees", default=str(ROOT / "_build" / ".doctrees"))
     timings.add_argument("--fast", default=str(ROOT / "_build" / "notebook-times.json"))
+    publish = sub.add_parser(
+        "publish", help="after make book: timings, student notebooks into HTML, links"
+    )
+    publish.add_argument("html_dir", nargs="?", default=str(ROOT / "_build" / "html"))
     links = sub.add_parser(
         "check-links", help="every chapter links its student notebook"
     )
@@ -327,6 +331,18 @@ def _main(argv: list[str] | None = None) -> None:
             executed_dir=executed if executed.exists() else None,
         ):
             print(f"wrote {path}")
+    elif args.command == "publish":
+        html = Path(args.html_dir)
+        build = html.parent
+        write_timings(build / ".doctrees", build / "notebook-times.json")
+        executed = EXECUTED_DIR if EXECUTED_DIR.exists() else None
+        written = write_edition(html / "student", "student", executed_dir=executed)
+        print(f"publish: {len(written)} student notebooks in {html / 'student'}")
+        problems = check_student_links(html)
+        for problem in problems:
+            print(f"publish: {problem}")
+        if problems:
+            raise SystemExit(1)
     elif args.command == "timings":
         print(json.dumps(write_timings(Path(args.doctrees), Path(args.fast)), indent=1))
     else:
