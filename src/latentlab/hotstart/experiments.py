@@ -69,24 +69,34 @@ class BatchTraining:
     wall_times: tuple[float, ...]
 
 
-def fit_cold(data: SurvivalData, n_signatures: int, *, clusters, psi, n_epochs: int, rng=None) -> FitResult:
-    """Section-2 cold fit of one batch (standardised G) with shared clusters and ψ; clamp warnings muted."""
+def fit_cold(data: SurvivalData, n_signatures: int, *, clusters, psi, n_epochs: int, rng=None,
+             learn_kappa: bool = True, tol: float | None = None,
+             lr_multipliers: dict[str, float] | None = None) -> FitResult:
+    """Section-2 cold fit of one batch (standardised G) with shared clusters and ψ; clamp warnings muted.
+
+    ``learn_kappa=False`` keeps κ at 1 (the reference's newer pipeline); ``tol``
+    stops at convergence (|ΔL| < tol), ``None`` runs all ``n_epochs``;
+    ``lr_multipliers`` overrides the per-parameter learning-rate multipliers.
+    """
     init = initialize(data, n_signatures, rng=rng, clusters=clusters, psi=psi)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*clamp binds.*")
         warnings.filterwarnings("ignore", message=".*not writable.*")
-        return fit_signatures(data, n_signatures, init=init, n_epochs=n_epochs, tol=None, verbose=False)
+        return fit_signatures(data, n_signatures, init=init, n_epochs=n_epochs, tol=tol, verbose=False,
+                              learn_kappa=learn_kappa, lr_multipliers=lr_multipliers)
 
 
 def train_batch_checkpoints(
-    batches: Sequence[SurvivalData], n_signatures: int, *, n_epochs: int = 200, rng=None
+    batches: Sequence[SurvivalData], n_signatures: int, *, n_epochs: int = 200, rng=None,
+    learn_kappa: bool = True, tol: float | None = None,
+    lr_multipliers: dict[str, float] | None = None,
 ) -> BatchTraining:
     """Fit every training batch cold and return one checkpoint per batch.
 
     As in the reference pipeline, G is standardised once over all training
     batches and diseases are clustered once on all training people, so every
     batch starts from the same ψ and the signatures share labels (which is what
-    makes pooling meaningful).
+    makes pooling meaningful). ``learn_kappa=False`` fixes κ = 1 in every batch.
     """
     K = check_integer(n_signatures, "n_signatures", minimum=1)
     generator = as_generator(rng)
@@ -98,7 +108,8 @@ def train_batch_checkpoints(
     checkpoints, times = [], []
     for index, batch in enumerate(scaled):
         began = time.perf_counter()
-        fit = fit_cold(batch, K, clusters=clusters, psi=psi, n_epochs=n_epochs, rng=generator)
+        fit = fit_cold(batch, K, clusters=clusters, psi=psi, n_epochs=n_epochs, rng=generator,
+                       learn_kappa=learn_kappa, tol=tol, lr_multipliers=lr_multipliers)
         times.append(time.perf_counter() - began)
         checkpoints.append(checkpoint_from_fit(fit, covariate_mean=mean, covariate_scale=scale,
                                                metadata={"batch": index}))
