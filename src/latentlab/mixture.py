@@ -26,12 +26,19 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment, minimize
-from scipy.special import logsumexp
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from latentlab._divergence import DivergenceGuard
-from latentlab._validation import as_generator, check_array, check_integer, check_probabilities
+from latentlab._lse import logsumexp
+from latentlab._validation import (
+    as_generator,
+    check_array,
+    check_integer,
+    check_option,
+    check_positive,
+    check_probabilities,
+)
 
 __all__ = [
     "BernoulliComponent", "EMResult", "encode_subgroups", "e_step", "m_step_weights",
@@ -320,6 +327,22 @@ def fit_em(component, X, subgroups, n_components: int, *, stage=None, n_restarts
     n_patients = data.shape[0] if isinstance(data, np.ndarray) else data.n_patients
     if len(index) != n_patients:
         raise ValueError(f"subgroups must have one label per patient ({n_patients}), got {len(index)}")
+    if K > n_patients:
+        raise ValueError(f"n_components must be <= the number of patients ({n_patients}), got {K}")
+    check_positive(tol, "tol", strict=False)
+    check_positive(rtol, "rtol", strict=False)
+    check_integer(m_step_max_iter, "m_step_max_iter", minimum=1)
+    names = tuple(component.param_names)
+    if isinstance(sort_by, str):
+        check_option(sort_by, "sort_by", names)
+    else:
+        check_integer(sort_by, "sort_by", minimum=-len(names), maximum=len(names) - 1)
+    if init_thetas is not None:
+        init_thetas = check_array(init_thetas, "init_thetas", shape=(K, len(names)))
+        low, high = np.asarray(component.bounds, dtype=float).T
+        if np.any(init_thetas < low) or np.any(init_thetas > high):
+            raise ValueError(f"init_thetas must lie inside the component's bounds [{low.min():g}, "
+                             f"{high.max():g}], got values from {init_thetas.min():g} to {init_thetas.max():g}")
     S = len(labels)
     best = None
     restart_logliks = []

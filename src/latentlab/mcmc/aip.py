@@ -23,11 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit, logit, logsumexp
+from scipy.special import expit, logit
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from latentlab._divergence import DivergenceGuard
+from latentlab._lse import logsumexp
 from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_probabilities
 from latentlab.mcmc.ensemble import run_emcee
 from latentlab.mcmc.latent import gibbs_latent, log_joint, mh_swap_sampler
@@ -152,12 +153,22 @@ def aip_sample(component, X, subgroups, n_components: int, *, stage=None, n_roun
     gen = as_generator(rng)
     data = component.prepare(X, stage)
     index, labels = encode_subgroups(subgroups)
+    n_patients = data.shape[0] if isinstance(data, np.ndarray) else data.n_patients
+    if len(index) != n_patients:
+        raise ValueError(f"subgroups must have one label per patient ({n_patients}), got {len(index)}")
+    if K > n_patients:
+        raise ValueError(f"n_components must be <= the number of patients ({n_patients}), got {K}")
+    prior = check_array(prior, "prior", shape=(2,))
+    if np.any(prior <= 0):
+        raise ValueError(f"prior must hold two Beta shape parameters > 0, got {prior.tolist()}")
+    if not update_weights and init_weights is None:
+        raise ValueError("update_weights=False keeps π fixed at init_weights; pass init_weights")
     S = len(labels)
     if temperatures is None:
         temperatures = np.ones(R) if mode == "exact" else linear_schedule(R)
     temperatures = check_array(temperatures, "temperatures", shape=(R,))
     if np.any(temperatures <= 0):
-        raise ValueError("temperatures must all be > 0")
+        raise ValueError(f"temperatures must all be > 0, got a minimum of {temperatures.min():g}")
     theta = component.init_params(K, gen) if init_thetas is None else check_probabilities(init_thetas, "init_thetas")
     if theta.shape != (K, component.n_params):
         raise ValueError(f"init_thetas must have shape (K, P) = ({K}, {component.n_params}), got {theta.shape}")

@@ -15,8 +15,9 @@ Both targets are vectorised over walkers (``emcee`` with ``vectorize=True``).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, log_softmax, logsumexp
+from scipy.special import gammaln, log_softmax
 
+from latentlab._lse import logsumexp
 from latentlab._validation import check_array, check_probabilities
 
 __all__ = ["simplex_from_alr", "alr_from_simplex", "log_beta_prior", "MarginalTarget", "ConditionalTarget"]
