@@ -8,7 +8,7 @@ import torch
 
 from latentlab.nn import MLP, CrossEntropyLoss, Dense, loss_and_gradients
 from latentlab.optim import (
-    SGD, Adam, CosineAnnealingLR, ExponentialLR, Momentum, ReduceLROnPlateau, StepLR, clip_grad_norm,
+    SGD, Adam, AdamW, CosineAnnealingLR, ExponentialLR, Momentum, ReduceLROnPlateau, StepLR, clip_grad_norm,
     make_optimizer, penalty, train,
 )
 from latentlab.nn.torch_check import to_torch as torch_twin
@@ -30,8 +30,10 @@ def _problem(seed=0):
         (lambda p, g: Adam(p, g, lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01),
          lambda p: torch.optim.Adam(p, lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.01)),
         (lambda p, g: SGD(p, g, lr=0.1, weight_decay=0.05), lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.05)),
+        (lambda p, g: AdamW(p, g, lr=0.01, decoupled_decay=0.1),
+         lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.1)),
     ],
-    ids=["sgd", "momentum", "adam", "adam-l2", "sgd-l2"],
+    ids=["sgd", "momentum", "adam", "adam-l2", "sgd-l2", "adamw"],
 )
 def test_optimizer_matches_torch_over_100_steps(ours, theirs):
     net, X, y = _problem()
@@ -190,3 +192,25 @@ def test_train_keeps_float32_when_asked():
     result = train(net, "cross_entropy", X, y, optimizer="sgd", lr=0.1, epochs=5, batch_size=8, rng=0, verbose=False)
     assert all(p.dtype == np.float32 for p in net.parameters())
     assert result.history[-1] < result.history[0]
+
+
+def test_adamw_decay_is_decoupled_from_the_gradient_scale():
+    # L2 in the loss is divided by sqrt(v): with huge gradients Adam(weight_decay) barely
+    # shrinks a parameter, while AdamW shrinks it by (1 - lr * decay) per step whatever
+    # the gradient's scale. Each optimiser is compared with a twin without decay.
+    def run(make, scale):
+        theta, grad = np.array([1.0]), np.array([0.0])
+        optimizer = make([theta], [grad])
+        for step in range(100):
+            grad[...] = scale * (1.0 if step % 2 == 0 else -1.0)
+            optimizer.step()
+        return theta[0]
+
+    expected = 1 - (1 - 0.01 * 0.1) ** 100  # AdamW's shrinkage of a parameter at ~1
+    for scale in (1.0, 1e4):
+        plain = run(lambda p, g: Adam(p, g, lr=0.01), scale)
+        decoupled = run(lambda p, g: AdamW(p, g, lr=0.01, decoupled_decay=0.1), scale)
+        coupled = run(lambda p, g: Adam(p, g, lr=0.01, weight_decay=0.1), scale)
+        assert plain - decoupled == pytest.approx(expected, rel=0.05)
+        if scale > 1:
+            assert abs(plain - coupled) < 1e-3 * expected

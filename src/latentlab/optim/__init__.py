@@ -4,7 +4,15 @@ Works on anything with ``forward``/``backward``/``parameters()``/``gradients()``
 (the networks of :mod:`latentlab.nn`).
 """
 
-from latentlab.optim.optimizers import SGD, Adam, Momentum, Optimizer, clip_grad_norm, penalty
+from latentlab.optim.optimizers import (
+    SGD,
+    Adam,
+    AdamW,
+    Momentum,
+    Optimizer,
+    clip_grad_norm,
+    penalty,
+)
 from latentlab.optim.schedules import CosineAnnealingLR, ExponentialLR, ReduceLROnPlateau, Schedule, StepLR
 from latentlab.optim.training import TrainResult, make_optimizer, train
 
@@ -13,6 +21,7 @@ __all__ = [
     "SGD",
     "Momentum",
     "Adam",
+    "AdamW",
     "clip_grad_norm",
     "penalty",
     "Schedule",

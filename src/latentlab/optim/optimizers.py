@@ -10,6 +10,12 @@ decay) and L1 (``l1``, λ₁ sign θ).
 * Momentum: v ← μ v + g;  θ ← θ − η v                  (torch's SGD with momentum)
 * Adam:     m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;
             θ ← θ − η m̂ / (√v̂ + ε) with m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ)
+* AdamW:    θ ← θ − η λ θ first (decoupled weight decay, Loshchilov & Hutter 2019),
+            then the Adam step on the unpenalised gradient (``torch.optim.AdamW``)
+
+With Adam, L2 in the loss (``weight_decay``) is divided by √v̂ like the rest of
+the gradient, so parameters with large gradients are barely shrunk; AdamW
+shrinks every parameter by the same factor 1 − ηλ per step.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import numpy.typing as npt
 
 from latentlab._validation import check_positive
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "clip_grad_norm", "penalty"]
+__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "AdamW", "clip_grad_norm", "penalty"]
 
 Array = npt.NDArray[np.float64]
 
@@ -124,6 +130,32 @@ class Adam(Optimizer):
         correction2 = 1 - self.beta2**t
         denominator = np.sqrt(v) / np.sqrt(correction2) + self.eps
         p -= (self.lr / correction1) * m / denominator
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019), as ``torch.optim.AdamW``.
+
+    ``decoupled_decay`` λ shrinks each parameter by θ ← (1 − ηλ) θ before the Adam
+    step; ``weight_decay`` (L2 added to the gradient) and ``l1`` still work as in
+    :class:`Adam`. torch's default λ is 0.01.
+
+    Examples
+    --------
+    >>> from latentlab.optim import AdamW
+    >>> theta, grad = np.array([1.0]), np.array([0.0])
+    >>> AdamW([theta], [grad], lr=0.1, decoupled_decay=0.5).step(); theta
+    array([0.95])
+    """
+
+    def __init__(self, parameters, gradients, *, lr: float = 1e-3, decoupled_decay: float = 1e-2,
+                 **kwargs) -> None:
+        super().__init__(parameters, gradients, lr=lr, **kwargs)
+        self.decoupled_decay = check_positive(decoupled_decay, "decoupled_decay", strict=False)
+
+    def _update(self, index: int, p: Array, g: Array) -> None:
+        if self.decoupled_decay:
+            p *= 1 - self.lr * self.decoupled_decay
+        super()._update(index, p, g)
 
 
 def clip_grad_norm(gradients: Sequence[Array], max_norm: float) -> float:

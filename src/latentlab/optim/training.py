@@ -11,7 +11,7 @@ from tqdm import tqdm
 from latentlab._divergence import DivergenceGuard
 from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_same_length
 from latentlab.nn.losses import CrossEntropyLoss, Loss, get_loss
-from latentlab.optim.optimizers import SGD, Adam, Momentum, Optimizer, clip_grad_norm
+from latentlab.optim.optimizers import SGD, Adam, AdamW, Momentum, Optimizer, clip_grad_norm
 from latentlab.optim.schedules import ReduceLROnPlateau, Schedule
 
 __all__ = ["TrainResult", "make_optimizer", "train"]
@@ -52,7 +52,7 @@ class TrainResult:
 
 
 def make_optimizer(name: str, model, *, lr: float, **options) -> Optimizer:
-    """Build "sgd", "momentum" or "adam" for a model's parameters.
+    """Build "sgd", "momentum", "adam" or "adamw" for a model's parameters.
 
     Examples
     --------
@@ -61,7 +61,7 @@ def make_optimizer(name: str, model, *, lr: float, **options) -> Optimizer:
     >>> type(make_optimizer("adam", MLP([2, 1], rng=0), lr=0.01)).__name__
     'Adam'
     """
-    classes = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
+    classes = {"sgd": SGD, "momentum": Momentum, "adam": Adam, "adamw": AdamW}
     if name not in classes:
         raise ValueError(f"optimizer must be one of {sorted(classes)} or an Optimizer, got {name!r}")
     return classes[name](model.parameters(), model.gradients(), lr=lr, **options)
