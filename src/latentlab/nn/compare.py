@@ -53,8 +53,12 @@ METHODS = ("pca", "fa", "autoencoder", "mofa")
 class AutoencoderReducer(TransformerMixin, BaseEstimator):
     """Our numpy :class:`~latentlab.nn.Autoencoder` as a scikit-learn transformer.
 
-    Trained with Adam on the mean squared reconstruction error, with L2 weight
-    decay; ``transform`` returns the code z, ``inverse_transform`` the decoder output.
+    Trained with Adam on the mean squared reconstruction error plus an L2 penalty
+    ``weight_decay``·‖θ‖²/2 added to the loss (coupled, as ``torch.optim.Adam``'s
+    ``weight_decay``; not AdamW's decoupled decay); ``transform`` returns the code z,
+    ``inverse_transform`` the decoder output. ``batch_size=None`` trains full batch;
+    with ``patience`` training stops once the training loss has not improved by
+    ``min_delta`` for that many epochs (``converged_`` says whether it did).
 
     Examples
     --------
@@ -65,7 +69,8 @@ class AutoencoderReducer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, n_components: int = 2, hidden: Sequence[int] = (), activation: str = "tanh",
-                 epochs: int = 200, lr: float = 1e-2, batch_size: int = 32, weight_decay: float = 1e-4,
+                 epochs: int = 200, lr: float = 1e-2, batch_size: int | None = 32,
+                 weight_decay: float = 1e-4, patience: int | None = None, min_delta: float = 0.0,
                  random_state: int = 0) -> None:
         self.n_components = n_components
         self.hidden = hidden
@@ -74,6 +79,8 @@ class AutoencoderReducer(TransformerMixin, BaseEstimator):
         self.lr = lr
         self.batch_size = batch_size
         self.weight_decay = weight_decay
+        self.patience = patience
+        self.min_delta = min_delta
         self.random_state = random_state
 
     def fit(self, X, y=None):
@@ -83,8 +90,11 @@ class AutoencoderReducer(TransformerMixin, BaseEstimator):
                                   activation=self.activation, rng=rng)
         optimizer = Adam(self.model_.parameters(), self.model_.gradients(), lr=self.lr,
                          weight_decay=self.weight_decay)
+        batch = None if self.batch_size is None else min(self.batch_size, X.shape[0])
         self.result_ = train(self.model_, "mse", X, X, optimizer=optimizer, epochs=self.epochs,
-                             batch_size=min(self.batch_size, X.shape[0]), rng=rng, verbose=False)
+                             batch_size=batch, patience=self.patience, min_delta=self.min_delta,
+                             rng=rng, verbose=False)
+        self.converged_ = bool(self.result_.converged)
         return self
 
     def transform(self, X) -> Array:
