@@ -22,6 +22,8 @@ __all__ = [
     "check_integer",
     "check_in_range",
     "check_same_length",
+    "check_option",
+    "check_float_dtype",
 ]
 
 
@@ -136,6 +138,8 @@ def check_array(
         raise ValueError(f"{name} must be a rectangular array: {exc}") from exc
     if array.dtype == object:
         raise TypeError(f"{name} must hold numbers, got an object array")
+    if np.iscomplexobj(array):
+        raise TypeError(f"{name} must hold real numbers, got complex dtype {array.dtype}")
     if ndim is not None and array.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {array.shape}")
     if shape is not None and not _shape_matches(array.shape, shape):
@@ -320,3 +324,47 @@ def check_same_length(arrays: dict[str, np.ndarray], axis: int = 0) -> int:
         listed = ", ".join(f"{n} has {s}" for n, s in sizes.items())
         raise ValueError(f"arrays must have the same length along axis {axis}: {listed}")
     return next(iter(sizes.values()))
+
+
+def check_option(value, name: str, options: Sequence) -> object:
+    """Check ``value`` is one of ``options`` (e.g. option strings); return it.
+
+    Examples
+    --------
+    >>> from latentlab._validation import check_option
+    >>> check_option("pca", "init", ("pca", "random"))
+    'pca'
+    >>> check_option("nope", "init", ("pca", "random"))
+    Traceback (most recent call last):
+    ...
+    ValueError: init must be one of ['pca', 'random'], got 'nope'
+    """
+    try:
+        known = value in options
+    except TypeError:  # unhashable values against a set
+        known = False
+    if not known or isinstance(value, (bool, np.bool_)) and not any(o is value for o in options):
+        raise ValueError(f"{name} must be one of {list(options)}, got {value!r}")
+    return value
+
+
+def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
+    """Check a numpy dtype is float32 or float64 (integer dtypes would truncate weights).
+
+    Examples
+    --------
+    >>> from latentlab._validation import check_float_dtype
+    >>> check_float_dtype("float32")
+    dtype('float32')
+    >>> check_float_dtype(np.int32)
+    Traceback (most recent call last):
+    ...
+    TypeError: dtype must be numpy float32 or float64, got int32
+    """
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{name} must be numpy float32 or float64, got {dtype!r}") from None
+    if resolved not in (np.float32, np.float64):
+        raise TypeError(f"{name} must be numpy float32 or float64, got {resolved}")
+    return resolved

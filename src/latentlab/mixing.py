@@ -94,6 +94,8 @@ def forward(stage: Stage, lam, phi, *, kappa: float = 1.0, mu=None, eps: float |
         Clamp π to [eps, 1 − eps] (the model uses 1e−6).
     """
     lam, phi, mu = _check(stage, lam, phi, mu)
+    if eps is not None and not 0 < check_positive(eps, "eps") < 0.5:
+        raise ValueError(f"eps must be None or lie in (0, 0.5) (π is clamped to [eps, 1 - eps]), got {eps}")
     if stage == 1:
         pi = expit(lam @ phi)
     elif stage == 2:

@@ -161,7 +161,10 @@ def prepare_views(
             raise ValueError(
                 f"likelihood of view {name!r} must be one of {LIKELIHOODS}, got {likelihood!r}"
             )
-        Y = check_array(np.asarray(value, dtype=float), f"view {name!r}", ndim=2, allow_nan=True)
+        Y = check_array(value, f"view {name!r}", ndim=2, allow_nan=True)
+        if Y.shape[1] == 0 or Y.shape[0] < 2:
+            raise ValueError(f"view {name!r} must have at least 2 samples (rows) and 1 feature "
+                             f"(column), got shape {Y.shape}")
         if n_samples is None:
             n_samples = Y.shape[0]
         elif Y.shape[0] != n_samples:
@@ -187,6 +190,10 @@ def prepare_views(
             offset = np.nanmean(Y, axis=0)
         filled = np.where(observed, Y - offset, 0.0)
         prepared.append(ViewData(name, likelihood, filled, observed, rows, row_wise, offset))
+    for view in prepared:  # after the shape checks, so those are reported first
+        if np.ptp(view.Y[view.observed]) == 0:
+            raise ValueError(f"view {view.name!r} is constant (no feature varies over its observed samples); "
+                             "it carries no variation to explain: drop it")
     if features is None:
         features = [[f"{name}_{j}" for j in range(v.Y.shape[1])] for name, v in zip(names, prepared)]
     return prepared, features

@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from latentlab._validation import as_generator, check_integer, check_positive
+from latentlab._validation import as_generator, check_float_dtype, check_integer, check_positive
 
 __all__ = ["Dense", "init_weights"]
 
@@ -49,6 +49,7 @@ def init_weights(
     n_in = check_integer(n_in, "n_in", minimum=1)
     n_out = check_integer(n_out, "n_out", minimum=1)
     gain = check_positive(gain, "gain")
+    dtype = check_float_dtype(dtype)
     if init == "xavier":
         std = np.sqrt(2.0 / (n_in + n_out))
     elif init == "he":

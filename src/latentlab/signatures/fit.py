@@ -23,7 +23,9 @@ from tqdm import tqdm
 
 from latentlab._divergence import DivergenceError, DivergenceGuard
 from latentlab._validation import check_integer, check_positive
+from latentlab.signatures._checks import check_fit_options
 from latentlab.signatures.data import SurvivalData
+from latentlab.signatures.device import resolve_device
 from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.init import InitialState, initialize
 from latentlab.signatures.likelihood import DEFAULT_EPS, as_survival_tensors, signature_pi
@@ -188,6 +190,7 @@ def fit_signatures(
     lambda_length_scale: float | None = None,
     phi_length_scale: float | None = None,
     jitter: float = 1e-6,
+    device: str | torch.device | None = None,
 ) -> FitResult:
     """Fit the signature model by Adam on the MAP objective.
 
@@ -213,8 +216,9 @@ def fit_signatures(
     dtype : torch.dtype
         Likelihood precision (float32 default; the GP algebra is float64).
     chunk_size : int, optional
-        Individuals per likelihood chunk (default 64 with one torch thread,
-        256 with more, so each thread gets enough work per operation).
+        Individuals per likelihood chunk. Default: from the device
+        (:func:`~latentlab.signatures.device.auto_chunk_size`); on a CPU each
+        torch thread works through its own share of the chunks.
     verbose : bool
         tqdm progress bar.
     num_threads : int, optional
@@ -226,6 +230,9 @@ def fit_signatures(
         GP length scales in age steps (default T/4 and T/3, as in the reference).
     jitter : float
         Diagonal jitter of both GP kernels (1e−6 in the reference).
+    device : str or torch.device, optional
+        Where the fit runs: ``"cpu"`` (default), ``"cuda"``, ``"cuda:1"``, …
+        Every tensor of the fit lives there; the result is numpy either way.
 
     Returns
     -------
@@ -257,6 +264,9 @@ def fit_signatures(
     prior_weight = check_positive(prior_weight, "prior_weight", strict=False)
     if parameterization not in ("centered", "noncentered"):
         raise ValueError(f"parameterization must be 'centered' or 'noncentered', got {parameterization!r}")
+    check_fit_options(data, K, DEFAULT_LR_MULTIPLIERS, lr_multipliers=lr_multipliers, tol=tol, noise_scale=noise_scale, dtype=dtype,
+                       chunk_size=chunk_size, eps=eps, learn_kappa=learn_kappa, jitter=jitter,
+                       lambda_length_scale=lambda_length_scale, phi_length_scale=phi_length_scale)
     if learn_kappa is None:
         learn_kappa = parameterization == "centered"
     if init is None:
@@ -264,31 +274,35 @@ def fit_signatures(
     if init.psi.shape != (K + 1, data.n_diseases) or init.lam.shape != (data.n_individuals, K + 1, data.n_times):
         raise ValueError(f"init does not match K = {K} and the data's shape")
     T = data.n_times
+    device = resolve_device(device)
+
+    def const(value):  # fixed float64 input on the fit's device
+        return torch.tensor(np.array(value, dtype=np.float64), device=device)
+
     priors = ModelPriors(
-        mu=torch.tensor(np.array(init.mu)), reference=torch.tensor(np.array(init.reference)),
-        G=torch.tensor(np.array(data.G)),
+        mu=const(init.mu), reference=const(init.reference), G=const(data.G),
         lambda_prior=GaussianProcessPrior(T, lambda_length_scale or T / 4, jitter=jitter),
         phi_prior=GaussianProcessPrior(T, phi_length_scale or T / 3, jitter=jitter),
         prior_weight=prior_weight,
     )
 
     def tensor(value):
-        return torch.tensor(np.asarray(value), dtype=dtype, requires_grad=True)
+        return torch.tensor(np.asarray(value), dtype=dtype, device=device, requires_grad=True)
 
     params = {"psi": tensor(init.psi), "gamma": tensor(init.gamma)}
     if parameterization == "centered":
         params = {"lam": tensor(init.lam), "phi": tensor(init.phi), **params}
     else:
-        lam_mean = lambda_prior_mean(priors.G, torch.tensor(np.array(init.gamma)), priors.reference).numpy()
+        lam_mean = lambda_prior_mean(priors.G, const(init.gamma), priors.reference).cpu().numpy()
         params = {"delta": tensor(init.lam - lam_mean),
                   "epsilon": tensor(init.phi - init.mu[None] - init.psi[:, :, None]), **params}
     kappa_fixed = None
     if learn_kappa:
         params["kappa"] = tensor(init.kappa)
     else:
-        kappa_fixed = torch.tensor(float(init.kappa), dtype=dtype)
+        kappa_fixed = torch.tensor(float(init.kappa), dtype=dtype, device=device)
     optimizer = torch.optim.Adam(adam_param_groups(params, learning_rate, lr_multipliers))
-    E, event = as_survival_tensors(data.E, data.event)
+    E, event = as_survival_tensors(data.E, data.event, device=device)
 
     def objective() -> torch.Tensor:
         return map_objective(params, E, event, priors, parameterization=parameterization,
@@ -299,8 +313,6 @@ def fit_signatures(
         num_threads = 1 if cells < 4_000_000 else torch.get_num_threads()
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(check_integer(num_threads, "num_threads", minimum=1))
-    if chunk_size is None:
-        chunk_size = 64 if num_threads == 1 else 256
     guard = DivergenceGuard("fit_signatures", learning_rate=learning_rate)
     buffers = {name: torch.empty_like(value) for name, value in params.items()}
 
@@ -318,9 +330,11 @@ def fit_signatures(
         with torch.no_grad():
             lam, phi, _, _ = signature_parameters(values, priors, parameterization)
             kappa = values["kappa"] if learn_kappa else kappa_fixed
+            def out(tensor):  # float64 numpy copy, wherever the fit ran
+                return tensor.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
+
             return FitResult(
-                lam=lam.double().numpy().copy(), phi=phi.double().numpy().copy(),
-                psi=values["psi"].double().numpy().copy(), gamma=values["gamma"].double().numpy().copy(),
+                lam=out(lam), phi=out(phi), psi=out(values["psi"]), gamma=out(values["gamma"]),
                 kappa=float(kappa), mu=np.asarray(init.mu, dtype=float),
                 reference=np.asarray(init.reference, dtype=float), clusters=np.asarray(init.clusters),
                 history=tuple(history), n_iter=n_iter, converged=converged,
