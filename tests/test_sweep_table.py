@@ -38,7 +38,9 @@ def test_pareto_front_members_are_not_dominated():
 
 def test_generator_knob_moves_metrics_in_the_known_direction(synthetic_sweep):
     table = synthetic_sweep
-    assert (table.status == "ok").all()
+    # curve fits fail (and say so) only where the trajectories are tangled
+    assert (table.status[table.prettiness >= 0.5] == "ok").all()
+    assert (table.status == "ok").mean() >= 0.75
     assert spearmanr(table.prettiness, table.aligned_rmse)[0] < 0
     assert spearmanr(table.prettiness, table.within_colinearity_all)[0] > 0
     assert spearmanr(table.prettiness, table.first_n_all)[0] < 0

@@ -12,10 +12,14 @@ from latentlab.curves.geometry import (
     project_onto_curve,
     resample_equal_arclength,
 )
-from latentlab.curves.lpc import LocalPrincipalCurve, fit_local_principal_curve
+from latentlab.curves.lpc import (
+    CurveFitWarning, LocalPrincipalCurve, default_max_iter, fit_local_principal_curve,
+)
 
 __all__ = [
+    "CurveFitWarning",
     "LocalPrincipalCurve",
+    "default_max_iter",
     "CurveProjection",
     "fit_local_principal_curve",
     "project_onto_curve",

@@ -69,7 +69,7 @@ def spline_curves(
     n_points: int = 500,
     bandwidth: float = 0.5,
     n_components: int = 3,
-    max_iter: int = 100,
+    max_iter: int | None = None,
     creep_stop: float = 0.01,
 ) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """One equal-arc-length curve per perturbation in the instance's own 3-D PCA frame.
@@ -88,7 +88,11 @@ def spline_curves(
     curves : dict
         phenotype -> ndarray (n_points, n_components); only successful fits.
     status : dict
-        phenotype -> "ok" or the failure ("too_few_points", "empty_neighbourhood").
+        phenotype -> "ok" or the fit's failure status ("revisit", "truncated",
+        "incomplete", "too_few_points", "empty_neighbourhood", or "degenerate"
+        when the fitter refused the points; see
+        :class:`latentlab.curves.LocalPrincipalCurve`). Failed curves are left
+        out of ``curves``.
     """
     n_points = check_integer(n_points, "n_points", minimum=2)
     Z = instance_pca(table, n_components)
@@ -101,9 +105,14 @@ def spline_curves(
             status[name] = "too_few_points"
             continue
         anchor = points[early < early.min() + 1.0].mean(axis=0)
-        fit = fit_local_principal_curve(points, bandwidth, start=anchor, max_iter=max_iter, creep_stop=creep_stop)
-        if fit.status != "ok" or fit.length <= 0:
-            status[name] = fit.status if fit.status != "ok" else "too_few_points"
+        try:
+            fit = fit_local_principal_curve(points, bandwidth, start=anchor, max_iter=max_iter,
+                                            creep_stop=creep_stop, warn=False)
+        except ValueError:  # degenerate cloud (e.g. a collapsed embedding): no curve
+            status[name] = "degenerate"
+            continue
+        if fit.status != "ok":  # a jump, loop, truncation or skipped data: not used
+            status[name] = fit.status
             continue
         spline = "arclength" if len(fit.points) >= 4 else None
         curves[name] = resample_equal_arclength(fit, n_points, spline=spline)

@@ -1,0 +1,151 @@
+"""Noisy point clouds around curves whose truth is known, for testing curve fitters.
+
+Each function returns ``(s, X, truth)`` like :func:`latentlab.sweep.noisy_helix`:
+the true arc length of each point (sorted, so ``X[0]`` is nearest the start of
+the curve), the noisy points, and the noise-free curve densely sampled. Points
+are spread uniformly in arc length, so the density along the curve is even.
+
+* :func:`noisy_spiral` - an Archimedean spiral in the plane; neighbouring arms
+  are ``arm_spacing`` apart, so a bandwidth that reaches the next arm makes a
+  local principal curve jump between arms.
+* :func:`noisy_trefoil` - an open trefoil knot in 3-D; its strands pass within
+  :func:`strand_gap` of each other at the crossings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from latentlab._validation import as_generator, check_integer, check_positive
+
+__all__ = ["sample_along", "noisy_spiral", "noisy_trefoil", "strand_gap"]
+
+
+def sample_along(
+    truth: np.ndarray,
+    n_points: int,
+    noise: float,
+    rng: None | int | np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw points uniformly in arc length along ``truth`` and add Gaussian noise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.curves.shapes import sample_along
+    >>> s, X, truth = sample_along(np.array([[0.0, 0.0], [2.0, 0.0]]), 5, 0.0, rng=0)
+    >>> bool(np.allclose(X[:, 0], s)), X.shape
+    (True, (5, 2))
+    """
+    n_points = check_integer(n_points, "n_points", minimum=3)
+    check_positive(noise, "noise", strict=False)
+    rng = as_generator(rng)
+    arc = np.concatenate(
+        [[0.0], np.cumsum(np.linalg.norm(np.diff(truth, axis=0), axis=1))]
+    )
+    s = np.sort(rng.uniform(0.0, arc[-1], n_points))
+    on_curve = np.column_stack(
+        [np.interp(s, arc, truth[:, j]) for j in range(truth.shape[1])]
+    )
+    return s, on_curve + rng.normal(0.0, noise, on_curve.shape), truth
+
+
+def noisy_spiral(
+    n_points: int = 800,
+    *,
+    arm_spacing: float = 1.26,
+    turns: float = 2.0,
+    noise: float = 0.1,
+    n_truth: int = 20001,
+    rng: None | int | np.random.Generator = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Archimedean spiral r = b theta, theta from pi to pi (1 + 2 turns), plus noise.
+
+    ``b = arm_spacing / (2 pi)``, so neighbouring arms are ``arm_spacing``
+    apart and the innermost radius is ``arm_spacing / 2``. ``s = 0`` is the
+    inner end.
+
+    Examples
+    --------
+    >>> from latentlab.curves import curve_length
+    >>> from latentlab.curves.shapes import noisy_spiral
+    >>> s, X, truth = noisy_spiral(rng=0)
+    >>> X.shape, round(curve_length(truth), 1)
+    ((800, 2), 23.9)
+    """
+    spacing = check_positive(arm_spacing, "arm_spacing")
+    turns = check_positive(turns, "turns")
+    theta = np.linspace(
+        np.pi, np.pi * (1 + 2 * turns), check_integer(n_truth, "n_truth", minimum=2)
+    )
+    radius = spacing / (2 * np.pi) * theta
+    truth = np.column_stack([radius * np.cos(theta), radius * np.sin(theta)])
+    return sample_along(truth, n_points, noise, rng)
+
+
+def noisy_trefoil(
+    n_points: int = 900,
+    *,
+    depth: float = 0.5,
+    fraction: float = 0.9,
+    noise: float = 0.1,
+    n_truth: int = 20001,
+    rng: None | int | np.random.Generator = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An open trefoil knot in 3-D: (sin t + 2 sin 2t, cos t - 2 cos 2t, -depth sin 3t).
+
+    ``t`` runs over ``fraction`` of a full turn, so the curve has two ends; its
+    strands cross three times in the (x, y) projection and pass
+    ``strand_gap(depth)`` apart in 3-D (0.70 for the default depth 0.5, 1.21
+    for depth 1).
+
+    Examples
+    --------
+    >>> from latentlab.curves.shapes import noisy_trefoil, strand_gap
+    >>> s, X, truth = noisy_trefoil(rng=0)
+    >>> X.shape, round(strand_gap(truth), 2)
+    ((900, 3), 0.7)
+    """
+    check_positive(depth, "depth")
+    fraction = check_positive(fraction, "fraction")
+    if fraction >= 1:
+        raise ValueError(f"fraction must be below 1 (an open curve), got {fraction}")
+    t = np.linspace(
+        0.0, 2 * np.pi * fraction, check_integer(n_truth, "n_truth", minimum=2)
+    )
+    truth = np.column_stack(
+        [
+            np.sin(t) + 2 * np.sin(2 * t),
+            np.cos(t) - 2 * np.cos(2 * t),
+            -depth * np.sin(3 * t),
+        ]
+    )
+    return sample_along(truth, n_points, noise, rng)
+
+
+def strand_gap(
+    truth: np.ndarray, *, min_path: float = 3.0, n_sample: int = 3000
+) -> float:
+    """Smallest distance between two curve points more than ``min_path`` apart along it.
+
+    The distance between neighbouring strands (arms, crossings): a local
+    principal curve needs a bandwidth well below it.
+
+    Examples
+    --------
+    >>> from latentlab.curves.shapes import noisy_spiral, strand_gap
+    >>> round(strand_gap(noisy_spiral(rng=0)[2]), 2)  # just under the arm spacing 1.26
+    1.24
+    """
+    from scipy.spatial.distance import cdist
+
+    truth = np.asarray(truth, dtype=float)
+    truth = truth[
+        np.linspace(0, len(truth) - 1, min(n_sample, len(truth))).round().astype(int)
+    ]
+    arc = np.concatenate(
+        [[0.0], np.cumsum(np.linalg.norm(np.diff(truth, axis=0), axis=1))]
+    )
+    distance = cdist(truth, truth)
+    distance[np.abs(arc[:, None] - arc[None, :]) <= min_path] = np.inf
+    return float(distance.min())
