@@ -32,7 +32,7 @@ from latentlab.hotstart.checkpoints import Checkpoint
 from latentlab.hotstart.predict import FixedSignaturePredictor, predict_hazards
 from latentlab.signatures.data import SurvivalData
 
-__all__ = ["at_risk_window", "hazard_ratio", "poisson_interval", "recalibrate"]
+__all__ = ["at_risk_window", "hazard_ratio", "poisson_interval", "calibration_bins", "recalibrate"]
 
 
 def at_risk_window(event_times, n_times: int, start: int, stop: int) -> np.ndarray:
@@ -90,6 +90,58 @@ def poisson_interval(count: int, level: float = 0.95) -> tuple[float, float]:
     alpha = 1 - level
     low = 0.0 if count == 0 else chi2.ppf(alpha / 2, 2 * count) / 2
     return float(low), float(chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2)
+
+
+def calibration_bins(predicted, outcome, true_risk, *, mask=None, n_bins: int = 4,
+                     level: float = 0.95) -> dict[str, np.ndarray]:
+    """Quantile bins of predicted risk: people, events with a Poisson interval, true risk.
+
+    Parameters
+    ----------
+    predicted, true_risk : array of shape (N,)
+        Predicted and true (simulated) risk of the same window.
+    outcome : bool array of shape (N,)
+    mask : bool array of shape (N,), optional
+        People to use (the evaluable ones).
+    n_bins : int
+        Bins with (about) equal numbers of people.
+
+    Returns
+    -------
+    dict of arrays, one entry per bin
+        ``people``, ``mean_predicted``, ``mean_true``, ``events``, ``expected_true``
+        (Σ true risk), ``observed_rate`` and its exact Poisson ``rate_low`` and
+        ``rate_high``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.hotstart.calibration import calibration_bins
+    >>> p = np.linspace(0.01, 0.2, 8); y = np.array([0, 0, 0, 1, 0, 1, 1, 1], bool)
+    >>> calibration_bins(p, y, p, n_bins=2)["events"].tolist()
+    [1, 3]
+    """
+    predicted = check_array(predicted, "predicted", ndim=1)
+    true_risk = check_array(true_risk, "true_risk", shape=predicted.shape)
+    outcome = np.asarray(outcome, dtype=bool)
+    keep = np.ones(predicted.shape, bool) if mask is None else np.asarray(mask, bool)
+    n_bins = check_integer(n_bins, "n_bins", minimum=1)
+    p, y, r = predicted[keep], outcome[keep], true_risk[keep]
+    order = np.argsort(p, kind="stable")
+    parts = np.array_split(order, n_bins)
+    events = np.array([int(y[i].sum()) for i in parts])
+    people = np.array([len(i) for i in parts])
+    bounds = np.array([poisson_interval(int(k), level) for k in events])
+    return {
+        "people": people,
+        "mean_predicted": np.array([p[i].mean() for i in parts]),
+        "mean_true": np.array([r[i].mean() for i in parts]),
+        "expected_true": np.array([r[i].sum() for i in parts]),
+        "events": events,
+        "observed_rate": events / people,
+        "rate_low": bounds[:, 0] / people,
+        "rate_high": bounds[:, 1] / people,
+    }
 
 
 def recalibrate(
