@@ -16,7 +16,8 @@ from latentlab._validation import as_generator, check_integer
 from latentlab.mofa.metrics import restart_reproducibility
 from latentlab.mofa.model import MOFA
 
-__all__ = ["entry_folds", "cv_reconstruction_error", "fit_restarts"]
+__all__ = ["entry_folds", "cv_reconstruction_error", "fit_restarts", "project_samples",
+           "cv_factor_classifier"]
 
 
 def entry_folds(views: Sequence[np.ndarray], n_folds: int, rng=None) -> list[np.ndarray]:
@@ -123,3 +124,102 @@ def fit_restarts(views, n_factors: int, n_restarts: int, *, rng=None, **options)
     results = [MOFA(n_factors, **options).fit(views, rng=generator) for _ in range(n_restarts)]
     factor_sets = [r.factors[:, r.active_factors()] for r in results]
     return results, restart_reproducibility(factor_sets)
+
+
+def project_samples(result, views) -> np.ndarray:
+    """Posterior means of the factors of new samples, with W and τ held at a fit's values.
+
+    For each sample only its observed entries count:
+    z = (I + Σ WᵀTW)⁻¹ Σ WᵀT(x − μ) over the observed features (Gaussian views;
+    a sample missing from every view gets z = 0, the prior mean).
+
+    Parameters
+    ----------
+    result : MOFAResult
+    views : list or dict of ndarray of shape (n_new, n_features_m)
+        In the fit's view order (or keyed by its view names); NaN where missing.
+
+    Examples
+    --------
+    >>> from latentlab.mofa import MOFA, simulate_mofa
+    >>> from latentlab.mofa.selection import project_samples
+    >>> sim = simulate_mofa(n_samples=80, view_sizes=(30, 20), rng=0)
+    >>> fit = MOFA(5, spike_slab=False, verbose=False).fit([v[:60] for v in sim.views], rng=0)
+    >>> Z = project_samples(fit, [v[60:] for v in sim.views])
+    >>> Z.shape
+    (20, 5)
+    """
+    if isinstance(views, dict):
+        views = [views[name] for name in result.view_names]
+    views = [np.asarray(v, dtype=float) for v in views]
+    if len(views) != len(result.view_names):
+        raise ValueError(f"views must hold the fit's {len(result.view_names)} views; got {len(views)}")
+    n = views[0].shape[0]
+    K = result.factors.shape[1]
+    Z = np.zeros((n, K))
+    for i in range(n):
+        precision, rhs = np.eye(K), np.zeros(K)
+        for name, view in zip(result.view_names, views):
+            x = view[i]
+            seen = ~np.isnan(x)
+            W = result.weights[name][seen]
+            tau = result.noise_precision[name][seen]
+            precision += W.T @ (tau[:, None] * W)
+            rhs += W.T @ (tau * (x[seen] - result.offsets[name][seen]))
+        Z[i] = np.linalg.solve(precision, rhs)
+    return Z
+
+
+def cv_factor_classifier(views, labels, n_factors: int, *, n_folds: int = 5, rng=None,
+                         classifier=None, **options) -> np.ndarray:
+    """Cross-validated accuracy of a classifier on MOFA factors refitted inside each fold.
+
+    In every stratified fold MOFA is fitted on the training samples only, the
+    held-out samples are projected onto its factors (:func:`project_samples`),
+    and a classifier trained on the training factors predicts them. The labels
+    never reach MOFA, and the held-out samples never shape the factors.
+
+    Parameters
+    ----------
+    views : list or dict of ndarray of shape (n_samples, n_features_m)
+        Gaussian views, NaN where missing.
+    labels : array_like of shape (n_samples,)
+    n_factors : int
+    n_folds : int
+    rng : None, int or numpy.random.Generator
+        Seeds the folds and every fit.
+    classifier : scikit-learn classifier, optional
+        Default: logistic regression (``max_iter=2000``).
+    **options
+        Passed to :class:`~latentlab.mofa.MOFA` (``verbose`` defaults to False).
+
+    Returns
+    -------
+    ndarray of shape (n_folds,)
+        Accuracy in each fold.
+    """
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels)
+    names = list(views) if isinstance(views, dict) else None
+    blocks = [np.asarray(v, dtype=float) for v in (views.values() if names else views)]
+    if any(len(b) != len(labels) for b in blocks):
+        raise ValueError(f"every view must have one row per label ({len(labels)})")
+    n_folds = check_integer(n_folds, "n_folds", minimum=2)
+    generator = as_generator(rng)
+    seed = int(generator.integers(2**31 - 1))
+    options.setdefault("verbose", False)
+    model = LogisticRegression(max_iter=2000) if classifier is None else classifier
+    folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed)
+    accuracies = []
+    for train, test in folds.split(labels, labels):
+        train_views = [b[train] for b in blocks]
+        if names:
+            train_views = dict(zip(names, train_views))
+        fit = MOFA(n_factors, **options).fit(train_views, rng=seed)
+        Z_test = project_samples(fit, [b[test] for b in blocks])
+        fitted = clone(model).fit(fit.factors, labels[train])
+        accuracies.append(float(np.mean(fitted.predict(Z_test) == labels[test])))
+    return np.array(accuracies)
