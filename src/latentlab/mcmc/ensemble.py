@@ -125,13 +125,20 @@ def effective_sample_size(chain: np.ndarray, burn: int = 0) -> np.ndarray:
 def split_rhat(chain: np.ndarray, burn: int = 0) -> np.ndarray:
     """Split-R̂ per parameter: each walker's chain is halved and the halves compared (Gelman et al.).
 
+    ``chain`` has shape (n_steps, n_walkers, n_dim), as emcee's ``get_chain()``;
+    at least 4 steps after ``burn``.
+
     Examples
     --------
     >>> chain = np.random.default_rng(0).normal(size=(400, 8, 1))
     >>> bool(abs(split_rhat(chain)[0] - 1) < 0.01)
     True
     """
-    chain = np.asarray(chain)[burn:]
+    chain = check_array(chain, "chain", ndim=3)
+    burn = check_integer(burn, "burn", minimum=0, maximum=max(chain.shape[0] - 4, 0))
+    chain = chain[burn:]
+    if chain.shape[0] < 4:
+        raise ValueError(f"chain must have at least 4 steps after burn (2 per half), got {chain.shape[0]}")
     n = chain.shape[0] // 2
     halves = np.concatenate([chain[:n], chain[n : 2 * n]], axis=1)  # (n, 2W, ndim)
     within = halves.var(axis=0, ddof=1).mean(axis=0)

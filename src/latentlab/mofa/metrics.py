@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.stats import hypergeom, kruskal
 
-from latentlab._validation import check_array, check_integer
+from latentlab._validation import check_array, check_integer, check_same_length
 
 __all__ = [
     "variance_explained",
@@ -179,8 +179,13 @@ def factor_recovery(true_factors: np.ndarray, inferred: np.ndarray) -> tuple[np.
     >>> bool(best.max() < 0.9), subspace.round(6).tolist()
     (True, [1.0, 1.0])
     """
-    T = _standardise(np.asarray(true_factors, float))
-    F = _standardise(np.asarray(inferred, float))
+    T = check_array(true_factors, "true_factors", ndim=2)
+    F = check_array(inferred, "inferred", ndim=2)
+    check_same_length({"true_factors": T, "inferred": F})
+    if T.shape[0] < 2 or T.shape[1] == 0 or F.shape[1] == 0:
+        raise ValueError(f"true_factors and inferred need >= 2 samples and >= 1 factor, "
+                         f"got shapes {T.shape} and {F.shape}")
+    T, F = _standardise(T), _standardise(F)
     best = np.abs(T.T @ F).max(axis=1)
     coef, *_ = np.linalg.lstsq(F, T, rcond=None)
     fitted = F @ coef

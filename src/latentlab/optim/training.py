@@ -158,6 +158,12 @@ def train(
         optimizer = make_optimizer(optimizer, model, lr=lr)
     elif not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a name or an Optimizer, got {type(optimizer).__name__}")
+    if (X_val is None) != (y_val is None):
+        given, missing = ("X_val", "y_val") if y_val is None else ("y_val", "X_val")
+        raise ValueError(f"X_val and y_val must be passed together; got {given} without {missing}")
+    if patience is not None:
+        patience = check_integer(patience, "patience", minimum=1)
+    min_delta = check_positive(min_delta, "min_delta", strict=False)
     validate = X_val is not None
     if validate:
         X_val = check_array(X_val, "X_val", ndim=2)

@@ -7,7 +7,7 @@ import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import roc_auc_score
 
-from latentlab._validation import check_array
+from latentlab._validation import check_array, check_integer, check_positive, check_probabilities
 
 __all__ = ["match_signatures", "matched_correlation", "event_auc", "signature_contrasts", "window_outcomes", "frozen_theta_risk",
            "mean_disease_auc"]
@@ -114,8 +114,13 @@ def frozen_theta_risk(theta_at, phi, kappa: float, start: int, stop: int) -> npt
         Mixing weights at the last age seen in training.
     phi : array_like of shape (K+1, D, T)
     """
-    theta_at = check_array(theta_at, "theta_at", ndim=2)
+    theta_at = check_probabilities(theta_at, "theta_at", sums_to_one_axis=1)
+    if theta_at.ndim != 2:
+        raise ValueError(f"theta_at must be a 2-D array (N, K+1), got shape {theta_at.shape}")
     phi = check_array(phi, "phi", ndim=3, shape=(theta_at.shape[1], None, None))
+    kappa = check_positive(kappa, "kappa")
+    start = check_integer(start, "start", minimum=0, maximum=phi.shape[2] - 1)
+    stop = check_integer(stop, "stop", minimum=start + 1, maximum=phi.shape[2])
     s = 1.0 / (1.0 + np.exp(-phi[:, :, start:stop]))  # (K+1, D, W)
     pi = np.clip(kappa * np.einsum("nk,kdw->ndw", theta_at, s), 0.0, 1.0 - 1e-12)
     return -np.expm1(np.log1p(-pi).sum(axis=2))

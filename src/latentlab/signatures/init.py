@@ -19,7 +19,7 @@ import numpy.typing as npt
 from scipy.special import logit
 from sklearn.cluster import SpectralClustering
 
-from latentlab._validation import as_generator, check_array, check_integer, check_positive
+from latentlab._validation import as_generator, check_array, check_in_range, check_integer, check_positive
 from latentlab.signatures.data import SurvivalData
 from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.objective import HEALTHY_MEAN
@@ -123,6 +123,7 @@ def initial_psi(clusters, n_signatures: int, *, rng=None, inside: float = 1.0, o
     """ψ (K+1, D): ``inside`` ± 0.1 on the own cluster, ``outside`` ± 0.01 elsewhere, −5 ± 0.01 healthy."""
     K = check_integer(n_signatures, "n_signatures", minimum=1)
     clusters = check_array(clusters, "clusters", ndim=1, dtype=int)
+    check_in_range(clusters, "clusters", 0, K - 1)
     generator = as_generator(rng)
     D = clusters.size
     member = clusters[None, :] == np.arange(K)[:, None]

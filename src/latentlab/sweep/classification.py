@@ -132,7 +132,12 @@ def f1_over_time(
     groups = np.asarray(groups)
     check_same_length({"features": X, "labels": labels, "stage": stage, "groups": groups})
     n_bins = check_integer(n_bins, "n_bins", minimum=1)
+    if np.unique(labels).size < 2:
+        raise ValueError(f"labels must hold at least 2 classes to classify, got {np.unique(labels).tolist()}")
     train, test = embryo_grouped_split(groups, test_size=test_size, seed=seed)
+    if np.unique(labels[train]).size < 2:
+        raise ValueError("labels must hold at least 2 classes among the training embryos (groups); "
+                         f"the grouped split left only {np.unique(labels[train]).tolist()}")
     model = make_pipeline(
         SimpleImputer(strategy="mean"),
         StandardScaler(),
