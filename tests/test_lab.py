@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -84,6 +85,19 @@ def test_lab_packages_are_the_pinned_ones():
                 if "==" in line and not line.startswith("#"))
     for name in ("jupyterlab", "jupyterlab_myst", "jupytext", "jupyter_server"):
         assert version(name) == pins[name], name
+
+
+def test_myst_and_jupytext_extensions_load_in_this_jupyterlab():
+    """A prebuilt extension built against another JupyterLab is marked X and not used
+    (jupyterlab-myst 2.7 needs JupyterLab < 4.6)."""
+    jupyter = Path(sys.executable).parent / "jupyter"
+    listing = subprocess.run([str(jupyter), "labextension", "list"], capture_output=True,
+                             text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    text = re.sub(r"\x1b\[[0-9;]*m", "", listing.stdout + listing.stderr)
+    for name in ("jupyterlab-myst", "jupyterlab-jupytext"):
+        line = next((x for x in text.splitlines() if x.strip().startswith(name)), "")
+        assert "enabled" in line and " OK" in line, text
+    assert "is not compatible" not in text, text
 
 
 def test_every_page_opens_as_a_notebook(server):
