@@ -235,6 +235,8 @@ def test_every_markdown_cell_is_plain_commonmark(kind):
     assert {p.stem for p in paths} >= {Path(c).name for c in CHAPTERS}
     for path in paths:
         notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        assert "jupytext" not in notebook.metadata
         for cell in notebook.cells:
             if cell.cell_type != "markdown":
                 continue
