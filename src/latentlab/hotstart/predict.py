@@ -46,6 +46,7 @@ from latentlab._divergence import DivergenceError, DivergenceGuard
 from latentlab._validation import as_generator, check_integer, check_positive
 from latentlab.hotstart.checkpoints import Checkpoint
 from latentlab.signatures.data import SurvivalData
+from latentlab.signatures.device import resolve_device
 from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.likelihood import as_survival_tensors, signature_nll, signature_pi
 from latentlab.signatures.objective import lambda_prior_mean
@@ -96,9 +97,14 @@ def epochs_to_threshold(history: Sequence[float], threshold: float) -> int | Non
     return None
 
 
-def predict_hazards(checkpoint: Checkpoint, lam: npt.ArrayLike) -> np.ndarray:
-    """Yearly hazards π = κ Σ_k softmax(λ)_k σ(φ_k), shape (N, D, T), from a checkpoint's φ and κ."""
-    return signature_pi(lam, checkpoint.phi, checkpoint.kappa, eps=1e-8)
+def predict_hazards(checkpoint: Checkpoint, lam: npt.ArrayLike, *,
+                    device: str | torch.device | None = None) -> np.ndarray:
+    """Yearly hazards π = κ Σ_k softmax(λ)_k σ(φ_k), shape (N, D, T), from a checkpoint.
+
+    Uses the checkpoint's φ and κ; computed on ``device`` (default CPU), returned
+    as a float64 numpy array.
+    """
+    return signature_pi(lam, checkpoint.phi, checkpoint.kappa, eps=1e-8, device=device)
 
 
 class FixedSignaturePredictor:
@@ -125,18 +131,22 @@ class FixedSignaturePredictor:
         How λ after an enrollment cut is set: whatever Adam left there (the
         reference's behaviour; default) or the GP conditional mean given the
         fitted past (the exact minimiser of the objective for those entries).
-    chunk_size : int
-        Individuals per chunk of the NLL (memory).
+    chunk_size : int, optional
+        Individuals per chunk of the NLL (memory); default from the device
+        (:func:`~latentlab.signatures.device.auto_chunk_size`).
     dtype : torch.dtype
         Precision of λ and the likelihood (float64 default; float32 roughly
         halves time and memory at biobank sizes). The GP algebra is float64.
     verbose : bool
         Show a tqdm progress bar.
+    device : str or torch.device, optional
+        Where the fits run (``"cpu"`` by default, ``"cuda"``, …); results are numpy.
 
     Attributes
     ----------
     frozen : dict of torch.Tensor
-        φ, κ, γ and r as float64 tensors without gradients; a fit never changes them.
+        φ, κ, γ and r as float64 tensors on ``device`` without gradients; a fit
+        never changes them.
 
     Examples
     --------
@@ -165,9 +175,10 @@ class FixedSignaturePredictor:
         length_scale: float | None = None,
         tol: float | None = None,
         extrapolation: Literal["gp", "optimizer"] = "optimizer",
-        chunk_size: int = 1024,
+        chunk_size: int | None = None,
         dtype: torch.dtype = torch.float64,
         verbose: bool = False,
+        device: str | torch.device | None = None,
     ) -> None:
         if not isinstance(checkpoint, Checkpoint):
             raise TypeError(f"checkpoint must be a Checkpoint, got {type(checkpoint).__name__}")
@@ -185,22 +196,27 @@ class FixedSignaturePredictor:
         if extrapolation not in ("gp", "optimizer"):
             raise ValueError(f"extrapolation must be 'gp' or 'optimizer', got {extrapolation!r}")
         self.extrapolation = extrapolation
-        self.chunk_size = check_integer(chunk_size, "chunk_size", minimum=1)
+        if chunk_size is not None:
+            chunk_size = check_integer(chunk_size, "chunk_size", minimum=1)
+        self.chunk_size = chunk_size
+        self.device = resolve_device(device)
         self.verbose = bool(verbose)
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
         self.dtype = dtype
         self.frozen = {
-            "phi": torch.tensor(checkpoint.phi, dtype=torch.float64),
-            "kappa": torch.tensor(checkpoint.kappa, dtype=torch.float64),
-            "gamma": torch.tensor(checkpoint.gamma, dtype=torch.float64),
-            "reference": torch.tensor(checkpoint.reference_logit, dtype=torch.float64),
+            name: torch.tensor(value, dtype=torch.float64, device=self.device)
+            for name, value in (
+                ("phi", checkpoint.phi), ("kappa", checkpoint.kappa),
+                ("gamma", checkpoint.gamma), ("reference", checkpoint.reference_logit),
+            )
         }
         self._prior = GaussianProcessPrior(n_times=n_times, length_scale=self.length_scale)
 
     def prior_mean(self, covariates: npt.ArrayLike) -> torch.Tensor:
         """λ's prior mean (N, K+1, T) for RAW covariates, standardised with the training statistics."""
-        G = torch.tensor(self.checkpoint.standardise(covariates), dtype=torch.float64)
+        G = torch.tensor(self.checkpoint.standardise(covariates), dtype=torch.float64,
+                         device=self.device)
         return lambda_prior_mean(G, self.frozen["gamma"], self.frozen["reference"], self.checkpoint.healthy_mean)
 
     def fit(
@@ -245,10 +261,12 @@ class FixedSignaturePredictor:
                 )
             data = data.capped(cut - 1)
         N = data.n_individuals
-        E, event = as_survival_tensors(np.array(data.E), np.array(data.event))
+        E, event = as_survival_tensors(np.array(data.E), np.array(data.event),
+                                       device=self.device)
         mean = self.prior_mean(data.G)
         noise = self._prior.draw((N, mean.shape[1]), rng=as_generator(rng)) * self.init_scale
-        start = (mean if self.init == "hot" else torch.zeros_like(mean)) + torch.from_numpy(noise)
+        noise = torch.from_numpy(noise).to(mean.device)
+        start = (mean if self.init == "hot" else torch.zeros_like(mean)) + noise
         lam = start.to(self.dtype).clone().requires_grad_(True)
         optimiser = torch.optim.Adam([lam], lr=self.learning_rate)
         phi, kappa = self.frozen["phi"].to(self.dtype), self.frozen["kappa"].to(self.dtype)
@@ -278,7 +296,8 @@ class FixedSignaturePredictor:
             except DivergenceError as error:
                 if error.last_good is not None:  # the LambdaFit of the last good epoch
                     error.last_good = LambdaFit(
-                        lam=good.detach().to(torch.float64).numpy().copy(), history=tuple(history),
+                        lam=good.detach().to("cpu", torch.float64).numpy().copy(),
+                        history=tuple(history),
                         nll_history=tuple(nll_history), n_iter=len(history), converged=False,
                         init=self.init, wall_time=time.perf_counter() - began)
                 raise
@@ -301,9 +320,10 @@ class FixedSignaturePredictor:
                 RuntimeWarning,
                 stacklevel=2,
             )
-        lam_out = lam.detach().to(torch.float64).numpy().copy()
+        lam_out = lam.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
         if cut is not None and self.extrapolation == "gp":
-            lam_out = self._extrapolate(lam_out, mean.numpy(), np.broadcast_to(cut, (N,)))
+            lam_out = self._extrapolate(lam_out, mean.cpu().numpy(),
+                                        np.broadcast_to(cut, (N,)))
         return LambdaFit(
             lam=lam_out, history=tuple(history), nll_history=tuple(nll_history),
             n_iter=len(history), converged=converged, init=self.init,

@@ -27,6 +27,7 @@ from latentlab.hotstart.checkpoints import Checkpoint
 from latentlab.hotstart.experiments import standardised
 from latentlab.hotstart.predict import FixedSignaturePredictor
 from latentlab.signatures.data import SurvivalData
+from latentlab.signatures.device import resolve_device
 from latentlab.signatures.evaluation import match_signatures, matched_correlation
 from latentlab.signatures.fit import fit_signatures
 from latentlab.signatures.init import initialize
@@ -49,6 +50,7 @@ class Stage1Fit:
 def fit_stage1(
     data: SurvivalData, n_signatures: int, *, init_scale: float = 0.1, phi: np.ndarray | None = None,
     n_epochs: int = 100, learning_rate: float = 0.1, rng=None,
+    device: str | torch.device | None = None,
 ) -> Stage1Fit:
     """Fit π = σ(Σ_k λ_ikt φ_kdt) by Adam on the survival NLL per person (no priors).
 
@@ -63,6 +65,8 @@ def fit_stage1(
         Frozen φ (a hot start); only λ is fitted.
     n_epochs, learning_rate : int, float
     rng : None, int or Generator
+    device : str or torch.device, optional
+        Where the fit runs (default CPU); the result is numpy.
 
     Examples
     --------
@@ -77,16 +81,20 @@ def fit_stage1(
     check_positive(init_scale, "init_scale", strict=False)
     generator = as_generator(rng)
     N, D, T = data.n_individuals, data.n_diseases, data.n_times
-    lam = torch.tensor(init_scale * generator.standard_normal((N, K + 1, T)), requires_grad=True)
+    device = resolve_device(device)
+    lam = torch.tensor(init_scale * generator.standard_normal((N, K + 1, T)),
+                       device=device, requires_grad=True)
     if phi is None:
-        phi_t = torch.tensor(init_scale * generator.standard_normal((K + 1, D, T)), requires_grad=True)
+        phi_t = torch.tensor(init_scale * generator.standard_normal((K + 1, D, T)),
+                             device=device, requires_grad=True)
         params = [lam, phi_t]
     else:
-        phi_t = torch.tensor(np.asarray(phi, dtype=np.float64))
+        phi_t = torch.tensor(np.asarray(phi, dtype=np.float64), device=device)
         if tuple(phi_t.shape) != (K + 1, D, T):
             raise ValueError(f"phi must have shape {(K + 1, D, T)}, got {tuple(phi_t.shape)}")
         params = [lam]
-    E, event = as_survival_tensors(np.array(data.E), np.array(data.event))
+    E, event = as_survival_tensors(np.array(data.E), np.array(data.event),
+                                   device=device)
     optimiser = torch.optim.Adam(params, lr=check_positive(learning_rate, "learning_rate"))
     history = []
     for epoch in range(check_integer(n_epochs, "n_epochs", minimum=1)):
@@ -99,7 +107,8 @@ def fit_stage1(
         loss.backward()
         optimiser.step()
         history.append(value)
-    return Stage1Fit(lam.detach().numpy().copy(), phi_t.detach().numpy().copy(), tuple(history), len(history))
+    return Stage1Fit(lam.detach().cpu().numpy().copy(),
+                     phi_t.detach().cpu().numpy().copy(), tuple(history), len(history))
 
 
 def phi_recovery(phi: np.ndarray, true_phi: np.ndarray) -> float:
@@ -156,7 +165,9 @@ def init_scale_grid(
                 warnings.filterwarnings("ignore", message=".*clamp binds.*|.*exceeded 1.*|.*not writable.*")
                 init = initialize(scaled, n_signatures, rng=seed, noise_scale=scale, clusters=clusters, psi=psi)
                 cold3 = fit_signatures(scaled, n_signatures, init=init, n_epochs=n_epochs, tol=None, verbose=False)
-                nll3 = float(signature_nll(torch.tensor(cold3.lam), torch.tensor(cold3.phi), cold3.kappa, E, event)) / N
+                lam3, phi3 = (torch.tensor(a, device=E.device)
+                              for a in (cold3.lam, cold3.phi))
+                nll3 = float(signature_nll(lam3, phi3, cold3.kappa, E, event)) / N
                 hot3 = FixedSignaturePredictor(master, n_epochs=n_epochs, init_scale=scale,
                                                learning_rate=learning_rate_hot).fit(data, rng=seed)
             cold1 = fit_stage1(data, n_signatures, init_scale=scale, n_epochs=n_epochs, rng=seed)

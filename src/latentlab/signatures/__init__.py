@@ -11,10 +11,11 @@ squared-exponential GP priors around r_k(t) + G_i γ_k (healthy: −5) and
 
 Modules: :mod:`.data` (SurvivalData), :mod:`.prevalence`, :mod:`.gp`,
 :mod:`.smoothing` (LOWESS), :mod:`.init` (cold start), :mod:`.likelihood`,
-:mod:`.objective`, :mod:`.fit`, :mod:`.evaluation`.
+:mod:`.objective`, :mod:`.fit`, :mod:`.evaluation`, :mod:`.device` (CPU/GPU).
 """
 
 from latentlab.signatures.data import SurvivalData
+from latentlab.signatures.device import auto_chunk_size, gpu_results, resolve_device
 from latentlab.signatures.evaluation import (
     event_auc,
     frozen_theta_risk,
@@ -61,6 +62,9 @@ from latentlab.signatures.smoothing import lowess
 
 __all__ = [
     "SurvivalData",
+    "resolve_device",
+    "auto_chunk_size",
+    "gpu_results",
     "at_risk_counts",
     "at_risk_prevalence",
     "prevalence_logit",

@@ -27,6 +27,9 @@ import warnings
 import numpy as np
 import torch
 
+from latentlab.signatures import _kernel
+from latentlab.signatures.device import auto_chunk_size, resolve_device
+
 __all__ = ["survival_nll_from_pi", "signature_nll", "signature_pi", "as_survival_tensors"]
 
 #: Default clamp of π, as in the reference model: [1e−6, 1 − 1e−6].
@@ -98,110 +101,49 @@ def survival_nll_from_pi(
     return -ell.sum()
 
 
-class _Chunk:
-    """Reusable (T, n, D) work buffers, so no chunk allocates (or page-faults) afresh."""
-
-    def __init__(self, T, n, D, dtype):
-        self.hazard = torch.empty((T, n, D), dtype=dtype)
-        self.work = torch.empty((T, n, D), dtype=dtype)
-        self.keep = torch.empty((T, n, D), dtype=dtype)
-        self.ages = torch.arange(T, dtype=dtype).view(T, 1, 1)
-        self.one = torch.ones((), dtype=dtype)
-
-    def view(self, n):
-        if n == self.hazard.shape[1]:
-            return self.hazard, self.work, self.keep
-        return (self.hazard[:, :n].contiguous(), self.work[:, :n].contiguous(), self.keep[:, :n].contiguous())
-
-
-def _chunk_terms(buffers, theta_T, s_T, E_c, events, eps, want_grad, clamp=True, count_high=True, per_pair=False):
-    """NLL of one chunk of individuals and, optionally, the gradient wrt π.
-
-    theta_T: (T, n, K1) contiguous; s_T: (T, K1, D), already multiplied by κ;
-    E_c: (n, D); events: (i, d) index tensors of the chunk's events (local i).
-    Returns (total NLL, per-pair NLL (n, D) or None, gradient buffer
-    g = ∂(−ℓ)/∂π of shape (T, n, D) or None, clamped-above count).
-
-    Every large operation works in place on the chunk's reusable buffers, in
-    as few passes as possible: π by a batched matrix product; the at-risk
-    indicator [t ≤ E] = clamp(E + 1 − t, 0, 1) written into a float buffer
-    (rebuilt per chunk, never stored for all individuals); 1 − π; its log, summed against the
-    indicator by one dot product; and the gradient as indicator / (1 − π) in
-    one division.
-    """
-    n = theta_T.shape[1]
-    p, work, keep = buffers.view(n)
-    torch.bmm(theta_T, s_T, out=p)  # π = κ Σ_k θ σ(φ), batched over ages
-    n_high = 0
-    if clamp:
-        p.clamp_(eps, 1 - eps)
-        if count_high:
-            n_high = int(torch.count_nonzero(p >= 1 - eps))
-    i_ev, d_ev = events
-    t_ev = E_c[i_ev, d_ev]
-    p_ev = p[t_ev, i_ev, d_ev]
-    event_terms = torch.log(p_ev) - torch.log1p(-p_ev)  # log π_E − log(1 − π_E)
-    torch.sub(E_c.unsqueeze(0).to(p.dtype) + 1.0, buffers.ages, out=keep)
-    keep.clamp_(0.0, 1.0)  # [t ≤ E] as 0/1 floats
-    torch.sub(buffers.one, p, out=work)  # 1 − π
-    torch.log(work, out=p)  # log(1 − π); π itself is no longer needed
-    if per_pair:
-        pairs = -(p * keep).sum(0).to(torch.float64)
-        pairs[i_ev, d_ev] -= event_terms.to(torch.float64)
-        total = float(pairs.sum())
-    else:
-        pairs = None
-        total = -(float(torch.dot(p.view(-1), keep.view(-1))) + float(event_terms.sum()))
-    if not want_grad:
-        return total, pairs, None, n_high
-    # d(−ℓ)/dπ = [t ≤ E] / (1 − π), and −1/π at an event
-    torch.div(keep, work, out=work)
-    work[t_ev, i_ev, d_ev] = -1.0 / p_ev
-    return total, pairs, work, n_high
-
-
-def _event_slices(event, chunk_size):
-    """Per chunk, the (local i, d) indices of its events, from one nonzero call."""
-    i_all, d_all = torch.nonzero(event, as_tuple=True)
-    starts = torch.arange(0, event.shape[0] + chunk_size, chunk_size)
-    bounds = torch.searchsorted(i_all, starts).tolist()
-    return [(i_all[a:b] - start, d_all[a:b]) for start, a, b in zip(starts.tolist(), bounds[:-1], bounds[1:])]
-
-
-def _clamp_may_bind(s, kappa, eps):
-    """(lower, upper): can the clamp bind? κ min_k σ(φ_k) ≤ π ≤ κ max_k σ(φ_k) decides it cheaply."""
-    return float(kappa) * float(s.min()) <= eps, float(kappa) * float(s.max()) >= 1 - eps
-
-
 class _SignatureNLL(torch.autograd.Function):
-    """Fused, chunked NLL of π = κ Σ θ σ(φ) with analytic gradients."""
+    """Fused, chunked NLL of π = κ Σ θ σ(φ), analytic gradients (:mod:`._kernel`)."""
 
     @staticmethod
     def forward(ctx, theta, s, kappa, E, event, chunk_size, eps):
         N, _, T = theta.shape
         D = s.shape[1]
-        theta_T = theta.permute(2, 0, 1)  # (T, N, K1) view
+        device, dtype = theta.device, theta.dtype
+        theta_T = theta.permute(2, 0, 1).contiguous()  # (T, N, K1); chunks are slices
         kappa_value = float(kappa.detach())
         s_T = (s * kappa_value).permute(2, 0, 1).contiguous()  # κ σ(φ) as (T, K1, D)
         s_T_t = s_T.transpose(1, 2).contiguous()  # (T, D, K1)
-        low, high = _clamp_may_bind(s, kappa_value, eps)
-        events = _event_slices(event, chunk_size)
+        low, high = _kernel.clamp_may_bind(s, kappa_value, eps)
+        events = _kernel.event_slices(event, E, chunk_size)
+        E1 = (E + 1).to(dtype)
         want = any(ctx.needs_input_grad[:3])
         grad_theta = torch.empty_like(theta_T) if want else None
-        grad_s = torch.zeros_like(s_T) if want else None
-        total = 0.0
-        n_high = 0
-        buffers = _Chunk(T, min(chunk_size, N), D, theta.dtype)
-        for chunk, start in enumerate(range(0, N, chunk_size)):
-            stop = min(start + chunk_size, N)
-            th = theta_T[:, start:stop].contiguous()
-            value, _, g, nh = _chunk_terms(buffers, th, s_T, E[start:stop], events[chunk], eps, want,
-                                           clamp=low or high, count_high=high)
-            total += value
-            n_high += nh
-            if want:
-                grad_theta[:, start:stop] = torch.bmm(g, s_T_t)  # already carries κ
-                grad_s.baddbmm_(th.transpose(1, 2), g)
+        starts = range(0, N, chunk_size)
+
+        def run(part):
+            buffers = _kernel.Chunk(T, min(chunk_size, N), D, dtype, device)
+            total = torch.zeros((), dtype=torch.float64, device=device)
+            n_high = torch.zeros((), dtype=torch.int64, device=device)
+            grad_s = torch.zeros_like(s_T) if want else None
+            for c in part:
+                a, b = starts[c], min(starts[c] + chunk_size, N)
+                th = theta_T[:, a:b]
+                value, g, nh = _kernel.chunk_terms(
+                    buffers, th, s_T, E1[a:b], events[c], eps, want,
+                    clamp=low or high, count_high=high)
+                total += value
+                if nh is not None:
+                    n_high += nh
+                if want:
+                    torch.bmm(g, s_T_t, out=grad_theta[:, a:b])  # already carries κ
+                    grad_s.baddbmm_(th.transpose(1, 2), g)
+            return total, n_high, grad_s
+
+        results = _kernel.run_parts(run, _kernel.split(len(starts), device))
+        total = results[0][0]
+        for r in results[1:]:
+            total = total + r[0]
+        n_high = int(sum(r[1] for r in results)) if high else 0
         if n_high:
             warnings.warn(
                 f"kappa * sum(theta * sigmoid(phi)) reached the clamp 1 - {eps:g} in {n_high} cells; "
@@ -210,12 +152,17 @@ class _SignatureNLL(torch.autograd.Function):
                 stacklevel=3,
             )
         if want:
-            # ∂/∂κ = Σ g Σ_k θ σ(φ) = Σ_kdt σ(φ_kdt) Σ_i θ_ikt g_idt: from the small (T, K1, D) sum, no dense pass
+            grad_s = results[0][2]
+            for r in results[1:]:
+                grad_s += r[2]
+            # ∂/∂κ = Σ g Σ_k θ σ(φ) = Σ_kdt σ(φ_kdt) Σ_i θ_ikt g_idt: from the small
+            # (T, K1, D) sum
             grad_kappa = (grad_s * s_T).sum() / kappa_value
             ctx.save_for_backward(
-                grad_theta.permute(1, 2, 0), (grad_s * kappa_value).permute(1, 2, 0), grad_kappa.to(kappa.dtype),
+                grad_theta.permute(1, 2, 0), (grad_s * kappa_value).permute(1, 2, 0),
+                grad_kappa.to(kappa.dtype),
             )
-        return torch.tensor(total, dtype=theta.dtype)
+        return total.to(dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
@@ -231,7 +178,7 @@ def signature_nll(
     E,
     event,
     *,
-    chunk_size: int = 64,
+    chunk_size: int | None = None,
     eps: float = DEFAULT_EPS,
     reduction: str = "sum",
 ) -> torch.Tensor:
@@ -247,8 +194,11 @@ def signature_nll(
         Global calibration κ.
     E, event : int and bool, shape (N, D)
         Event-or-censoring index and event flag (tensors avoid a conversion per call).
-    chunk_size : int
-        Individuals per chunk; peak memory ≈ 3 × chunk_size × D × T × itemsize.
+    chunk_size : int, optional
+        Individuals per chunk; peak memory ≈ 3 × chunk_size × D × T × itemsize
+        per worker. Default: from the device
+        (:func:`~latentlab.signatures.device.auto_chunk_size`: 64 on a CPU, up to
+        8192 on a GPU, sized from its free memory).
     eps : float
         π is clamped to ``[eps, 1 − eps]``; a ``RuntimeWarning`` says when the
         upper clamp binds (κ Σ θ σ(φ) ≥ 1 − eps).
@@ -288,28 +238,42 @@ def signature_nll(
     if E_t.numel() and (int(E_t.min()) < 0 or int(E_t.max()) >= lam.shape[2]):
         raise ValueError(f"E must lie in [0, {lam.shape[2] - 1}]")
     if not torch.is_tensor(kappa):
-        kappa = torch.tensor(float(kappa), dtype=lam.dtype)
+        kappa = torch.tensor(float(kappa), dtype=lam.dtype, device=lam.device)
+    elif kappa.device != lam.device:
+        kappa = kappa.to(lam.device)
+    N, D, T = lam.shape[0], phi.shape[1], lam.shape[2]
+    if chunk_size is None:
+        chunk_size = auto_chunk_size(N, D, T, lam.dtype, lam.device)
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
     theta = torch.softmax(lam, dim=1)
     s = torch.sigmoid(phi)
     if reduction == "none":
         with torch.no_grad():
-            theta_T = theta.permute(2, 0, 1)
+            theta_T = theta.permute(2, 0, 1).contiguous()
             s_T = (s * float(kappa)).permute(2, 0, 1).contiguous()
-            buffers = _Chunk(lam.shape[2], min(chunk_size, lam.shape[0]), phi.shape[1], lam.dtype)
-            events = _event_slices(event_t, chunk_size)
+            low, high = _kernel.clamp_may_bind(s, float(kappa), eps)
+            buffers = _kernel.Chunk(T, min(chunk_size, N), D, lam.dtype, lam.device)
+            events = _kernel.event_slices(event_t, E_t, chunk_size)
+            E1 = (E_t + 1).to(lam.dtype)
             parts = [
-                _chunk_terms(buffers, theta_T[:, a : a + chunk_size].contiguous(), s_T, E_t[a : a + chunk_size],
-                             events[c], eps, False, per_pair=True)[1]
-                for c, a in enumerate(range(0, lam.shape[0], chunk_size))
+                _kernel.chunk_pairs(buffers, theta_T[:, a : a + chunk_size], s_T,
+                                    E1[a : a + chunk_size], events[c], eps,
+                                    clamp=low or high)
+                for c, a in enumerate(range(0, N, chunk_size))
             ]
         return torch.cat(parts, dim=0)
     if reduction != "sum":
         raise ValueError(f"reduction must be 'sum' or 'none', got {reduction!r}")
-    return _SignatureNLL.apply(theta, s, kappa, E_t, event_t, int(chunk_size), float(eps))
+    return _SignatureNLL.apply(theta, s, kappa, E_t, event_t, chunk_size, float(eps))
 
 
-def signature_pi(lam, phi, kappa, *, eps: float = DEFAULT_EPS) -> np.ndarray:
+def signature_pi(lam, phi, kappa, *, eps: float = DEFAULT_EPS,
+                 device: torch.device | str | None = None) -> np.ndarray:
     """Dense π = clamp(κ Σ_k softmax(λ)_k σ(φ_k)) as an (N, D, T) float64 array (small data).
+
+    The product runs on ``device`` (default CPU); the result is numpy.
 
     Examples
     --------
@@ -317,8 +281,9 @@ def signature_pi(lam, phi, kappa, *, eps: float = DEFAULT_EPS) -> np.ndarray:
     >>> signature_pi(np.zeros((1, 2, 1)), np.zeros((2, 1, 1)), 1.0).tolist()
     [[[0.5]]]
     """
-    lam_t = torch.tensor(np.array(lam, dtype=np.float64))
-    phi_t = torch.tensor(np.array(phi, dtype=np.float64))
+    device = resolve_device(device)
+    lam_t = torch.tensor(np.array(lam, dtype=np.float64), device=device)
+    phi_t = torch.tensor(np.array(phi, dtype=np.float64), device=device)
     theta = torch.softmax(lam_t, dim=1)
     pi = float(kappa) * torch.einsum("nkt,kdt->ndt", theta, torch.sigmoid(phi_t))
-    return pi.clamp(eps, 1 - eps).numpy()
+    return pi.clamp(eps, 1 - eps).cpu().numpy()

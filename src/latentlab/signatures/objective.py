@@ -115,9 +115,10 @@ def phi_prior_mean(mu: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
 def signature_parameters(params: dict[str, torch.Tensor], priors: ModelPriors,
                          parameterization: Parameterization = "centered") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Return (λ, φ, δ_λ, δ_φ): the model's λ and φ and their deviations from the prior means."""
-    dtype = params["psi"].dtype
-    lam_mean = lambda_prior_mean(priors.G.to(dtype), params["gamma"], priors.reference.to(dtype), priors.healthy_mean)
-    phi_mean = phi_prior_mean(priors.mu.to(dtype), params["psi"])
+    like = params["psi"]  # priors follow the parameters' dtype and device
+    lam_mean = lambda_prior_mean(priors.G.to(like), params["gamma"],
+                                 priors.reference.to(like), priors.healthy_mean)
+    phi_mean = phi_prior_mean(priors.mu.to(like), params["psi"])
     if parameterization == "centered":
         lam, phi = params["lam"], params["phi"]
         return lam, phi, lam - lam_mean, phi - phi_mean
@@ -135,7 +136,7 @@ def map_objective(
     *,
     parameterization: Parameterization = "centered",
     kappa: torch.Tensor | float | None = None,
-    chunk_size: int = 64,
+    chunk_size: int | None = None,
     eps: float = DEFAULT_EPS,
 ) -> ObjectiveTerms:
     """L = NLL/N + W (Q_λ/N + Q_φ/D), up to additive constants.

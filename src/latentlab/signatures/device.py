@@ -1,0 +1,158 @@
+"""Device handling of the signature model: checking ``device=`` and sizing chunks.
+
+Every tensor of a fit lives on one device, chosen once by :func:`resolve_device`
+(``None`` means "where the inputs are", which for numpy inputs is the CPU).
+The fused likelihood processes individuals in chunks; :func:`auto_chunk_size`
+picks the chunk from the device: a few dozen people on a CPU (the chunk's work
+buffers then stay in cache), thousands on a GPU (sized from its free memory).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = [
+    "resolve_device",
+    "auto_chunk_size",
+    "gpu_results",
+    "CPU_CHUNK",
+    "GPU_CHUNK_MAX",
+]
+
+#: Individuals per chunk on a CPU: three (T, 64, D) float32 buffers at T = 52,
+#: D = 348 take 14 MB, which stays in the last-level cache.
+CPU_CHUNK = 64
+#: Largest chunk on a GPU (beyond it the kernels are already saturated).
+GPU_CHUNK_MAX = 8192
+#: Fraction of the GPU's free memory the chunk buffers may take.
+GPU_MEMORY_FRACTION = 0.25
+
+
+def resolve_device(device, default: torch.device | None = None) -> torch.device:
+    """Check a ``device`` argument and return it as a :class:`torch.device`.
+
+    Parameters
+    ----------
+    device : str, torch.device or None
+        ``"cpu"``, ``"cuda"``, ``"cuda:1"``, a :class:`torch.device`, or None
+        for ``default`` (the CPU if that is None too).
+    default : torch.device, optional
+        The device used when ``device`` is None (e.g. that of the inputs).
+
+    Raises
+    ------
+    TypeError
+        If ``device`` is neither a string, a :class:`torch.device` nor None.
+    ValueError
+        If the string is not a device torch knows, or names a CUDA device
+        that this machine does not have.
+
+    Examples
+    --------
+    >>> from latentlab.signatures.device import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    >>> resolve_device(None)
+    device(type='cpu')
+    """
+    if device is None:
+        return torch.device("cpu") if default is None else torch.device(default)
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(
+            f"device must be a str, a torch.device or None, got {type(device).__name__}"
+        )
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise ValueError(
+            f"device must name a torch device such as 'cpu' or 'cuda:0', got {device!r}"
+        ) from exc
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} asks for CUDA, but no CUDA GPU is available"
+            )
+        index = 0 if resolved.index is None else resolved.index
+        if index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r}: this machine has {torch.cuda.device_count()} CUDA "
+                f"device(s), indices 0 … {torch.cuda.device_count() - 1}"
+            )
+    elif resolved.type != "cpu":
+        raise ValueError(f"device must be a CPU or CUDA device, got {device!r}")
+    return resolved
+
+
+def auto_chunk_size(
+    n_individuals: int,
+    n_diseases: int,
+    n_times: int,
+    dtype: torch.dtype,
+    device: torch.device,
+) -> int:
+    """Individuals per likelihood chunk for this device.
+
+    On a CPU: :data:`CPU_CHUNK`. On a GPU: as many as fit in a quarter of
+    the free memory with three (T, chunk, D) work buffers, at most
+    :data:`GPU_CHUNK_MAX` and never more than ``n_individuals``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from latentlab.signatures.device import auto_chunk_size
+    >>> auto_chunk_size(10_000, 348, 52, torch.float32, torch.device("cpu"))
+    64
+    """
+    n_individuals = max(int(n_individuals), 1)
+    if torch.device(device).type != "cuda":
+        return min(CPU_CHUNK, n_individuals)
+    free, _ = torch.cuda.mem_get_info(device)
+    itemsize = torch.empty((), dtype=dtype, device="meta").element_size()
+    per_person = 3 * n_times * n_diseases * itemsize
+    fits = int(GPU_MEMORY_FRACTION * free // max(per_person, 1))
+    return max(1, min(GPU_CHUNK_MAX, n_individuals, max(fits, 64)))
+
+
+def gpu_results(path=None) -> dict | None:
+    """The GPU benchmark's results, or None where it has not been run on a GPU yet.
+
+    Reads ``benchmarks/results/signatures_gpu.json`` (written by
+    ``benchmarks/signatures_gpu.py`` on a machine with a CUDA GPU). A book page
+    quotes its numbers from here, never typed.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The JSON file; default: ``benchmarks/results/signatures_gpu.json`` of
+        the repository this package lives in.
+
+    Returns
+    -------
+    dict or None
+        The parsed file (keys ``device``, ``runs``, …; each run has ``n_individuals``,
+        ``fit_s``, ``peak_gpu_gib`` …), or None when the file does not exist or
+        holds no measured run.
+
+    Examples
+    --------
+    >>> from latentlab.signatures import gpu_results
+    >>> gpu_results("no/such/file.json") is None
+    True
+    """
+    import json
+    from pathlib import Path
+
+    if path is None:
+        path = (
+            Path(__file__).resolve().parents[3]
+            / "benchmarks"
+            / "results"
+            / "signatures_gpu.json"
+        )
+    path = Path(path)
+    if not path.is_file():
+        return None
+    payload = json.loads(path.read_text())
+    if not isinstance(payload, dict) or not payload.get("runs"):
+        return None
+    return payload
