@@ -30,7 +30,9 @@ def test_stage1_separation_is_exact_and_unclipped(glued):
     phi = np.array([[-3.0, -4.0, -7.0, -7.0], [-7.0, -3.5, -4.0, -7.0]])
     expected = [2 * c * np.max(np.abs(phi[0] - phi[1])) for c in glued["strengths"]]
     assert glued["separation_stage1"] == pytest.approx(expected, rel=1e-12)
-    assert max(glued["separation_stage1"]) > 2 * np.log((1 - 1e-12) / 1e-12)  # above the old clip
+    assert max(glued["separation_stage1"]) > 2 * np.log(
+        (1 - 1e-12) / 1e-12
+    )  # above the old clip
 
 
 def test_symmetries_exact(glued):
@@ -41,7 +43,7 @@ def test_symmetries_exact(glued):
 def test_cited_cv_constants_match_the_bibliography(glued):
     """The page's constants of the tutorial notebook are the ones its citation records."""
     note = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
-    entry = note[note.index("@misc{aladynoulli2code"):]
+    entry = note[note.index("@misc{aladynoulli2code") :]
     entry = entry[: entry.index("\n}\n")]
     quoted = {float(x) for x in re.findall(r"\d\.\d{3}", entry)}
     assert set(glued["cv_reported"].values()) <= quoted

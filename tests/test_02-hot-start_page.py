@@ -23,7 +23,12 @@ def test_page_checked_its_claims(glued):
 
 def test_chapter_master_is_the_best_calibrated(glued):
     ratios = glued["hazard_ratios"]
-    assert set(ratios) == {"reference", "probability", "aligned", "probability + recalibrated"}
+    assert set(ratios) == {
+        "reference",
+        "probability",
+        "aligned",
+        "probability + recalibrated",
+    }
     distance = {name: abs(np.log(r["overall"])) for name, r in ratios.items()}
     assert min(distance, key=distance.get) == "probability + recalibrated"
     # fast mode: overall inside the target band

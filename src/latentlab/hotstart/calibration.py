@@ -15,8 +15,9 @@
 Examples
 --------
 >>> from latentlab.hotstart.calibration import poisson_interval
->>> [round(x, 3) for x in poisson_interval(0)], [round(x, 2) for x in poisson_interval(4)]
-([0.0, 3.689], [1.09, 10.24])
+>>> low, high = poisson_interval(4)
+>>> poisson_interval(0)[0], round(poisson_interval(0)[1], 3), round(low, 2), round(high, 2)
+(0.0, 3.689, 1.09, 10.24)
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ from latentlab.hotstart.checkpoints import Checkpoint
 from latentlab.hotstart.predict import FixedSignaturePredictor, predict_hazards
 from latentlab.signatures.data import SurvivalData
 
-__all__ = ["at_risk_window", "hazard_ratio", "poisson_interval", "calibration_bins", "recalibrate"]
+__all__ = [
+    "at_risk_window",
+    "hazard_ratio",
+    "poisson_interval",
+    "calibration_bins",
+    "recalibrate",
+]
 
 
 def at_risk_window(event_times, n_times: int, start: int, stop: int) -> np.ndarray:
@@ -78,12 +85,14 @@ def hazard_ratio(predicted, true, mask, diseases: Sequence[int] | None = None) -
         mask = mask & keep[None, :, None]
     expected = true[mask].sum()
     if not expected > 0:
-        raise ValueError("the mask selects no person-disease-year with a positive true hazard")
+        raise ValueError(
+            "the mask selects no person-disease-year with a positive true hazard"
+        )
     return float(predicted[mask].sum() / expected)
 
 
 def poisson_interval(count: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact (Garwood) interval for the mean of a Poisson variable observed as ``count``."""
+    """Exact (Garwood) interval for a Poisson mean, given one observed ``count``."""
     count = check_integer(count, "count", minimum=0)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1); got {level}")
@@ -92,9 +101,10 @@ def poisson_interval(count: int, level: float = 0.95) -> tuple[float, float]:
     return float(low), float(chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2)
 
 
-def calibration_bins(predicted, outcome, true_risk, *, mask=None, n_bins: int = 4,
-                     level: float = 0.95) -> dict[str, np.ndarray]:
-    """Quantile bins of predicted risk: people, events with a Poisson interval, true risk.
+def calibration_bins(
+    predicted, outcome, true_risk, *, mask=None, n_bins: int = 4, level: float = 0.95
+) -> dict[str, np.ndarray]:
+    """Quantile bins of predicted risk: people, events (Poisson interval), true risk.
 
     Parameters
     ----------
@@ -154,7 +164,7 @@ def recalibrate(
     predictor: FixedSignaturePredictor | None = None,
     rng=0,
 ) -> Checkpoint:
-    """Rescale the master's signature risks so training batches are predicted at their own rate.
+    """Shift the signature risks until training batches are predicted at their rate.
 
     For every training batch (raw G) the λ-only predictor is fitted on the
     follow-up before ``enrollment``, exactly as for new people; its predicted
@@ -183,9 +193,14 @@ def recalibrate(
         ``metadata["calibration_shift"]`` holds b_g per cluster.
     """
     D, T = master.prevalence_logit.shape
-    clusters = np.zeros(D, int) if clusters is None else check_array(
-        clusters, "clusters", shape=(D,), dtype=int)
-    settings = predictor or FixedSignaturePredictor(master, n_epochs=25, learning_rate=0.03)
+    clusters = (
+        np.zeros(D, int)
+        if clusters is None
+        else check_array(clusters, "clusters", shape=(D,), dtype=int)
+    )
+    settings = predictor or FixedSignaturePredictor(
+        master, n_epochs=25, learning_rate=0.03
+    )
     n_groups = int(clusters.max()) + 1
     observed = np.zeros(n_groups)
     thetas, windows = [], []
@@ -197,13 +212,18 @@ def recalibrate(
         thetas.append(theta / theta.sum(axis=1, keepdims=True))
         window = at_risk_window(batch.E, T, enrollment, enrollment + horizon)
         windows.append(window)
-        events = window & batch.event[:, :, None] & (
-            np.arange(T)[None, None, :] == batch.E[:, :, None])
+        events = (
+            window
+            & batch.event[:, :, None]
+            & (np.arange(T)[None, None, :] == batch.E[:, :, None])
+        )
         np.add.at(observed, clusters, events.sum(axis=(0, 2)))
 
     base = master.kappa * expit(master.phi)
     if np.any(base >= 1):
-        raise ValueError("the master's κσ(φ) reaches 1; pool on the probability scale first")
+        raise ValueError(
+            "the master's κσ(φ) reaches 1; pool on the probability scale first"
+        )
     base = logit(base)  # logit of the signature risks κσ(φ)
 
     def predicted(shift: np.ndarray) -> np.ndarray:
@@ -215,7 +235,9 @@ def recalibrate(
         return total
 
     if np.any(observed == 0):
-        raise ValueError("a cluster has no diagnosis in the training window; use fewer clusters")
+        raise ValueError(
+            "a cluster has no diagnosis in the training window; use fewer clusters"
+        )
     # the predicted count rises monotonically with the shift: bisection per cluster
     low, high = np.full(n_groups, -10.0), np.full(n_groups, 10.0)
     for _ in range(50):
@@ -225,7 +247,11 @@ def recalibrate(
         low = np.where(too_high, low, middle)
     shift = (low + high) / 2
     return master.replace(
-        phi=base + shift[clusters][None, :, None], kappa=1.0,
-        metadata={**master.metadata, "calibration_shift": shift.tolist(),
-                  "calibration_events": observed.astype(int).tolist()},
+        phi=base + shift[clusters][None, :, None],
+        kappa=1.0,
+        metadata={
+            **master.metadata,
+            "calibration_shift": shift.tolist(),
+            "calibration_events": observed.astype(int).tolist(),
+        },
     )

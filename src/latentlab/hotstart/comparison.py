@@ -1,4 +1,4 @@
-"""Hot start versus cold fit, compared on what a user cares about: predictions after enrollment.
+"""Hot start versus cold fit, compared on predictions after enrollment.
 
 Both fits see the same thing, the held-out people's follow-up before the
 enrollment age t_e, and both run until their objective stops changing (or a
@@ -75,8 +75,10 @@ def carry_forward(hazards: np.ndarray, enrollment: int) -> np.ndarray:
     """
     hazards = np.array(hazards, dtype=float, copy=True)
     if not 1 <= enrollment <= hazards.shape[-1]:
-        raise ValueError(f"enrollment must lie in [1, {hazards.shape[-1]}]; got {enrollment}")
-    hazards[..., enrollment:] = hazards[..., enrollment - 1: enrollment]
+        raise ValueError(
+            f"enrollment must lie in [1, {hazards.shape[-1]}]; got {enrollment}"
+        )
+    hazards[..., enrollment:] = hazards[..., enrollment - 1 : enrollment]
     return hazards
 
 
@@ -97,7 +99,7 @@ def hot_and_cold(
     tol_cold: float = 1e-4,
     true_hazards: np.ndarray | None = None,
 ) -> list[FitQuality]:
-    """Fit ``data`` (raw G) hot and cold before ``enrollment`` for each seed; score both after it.
+    """Fit ``data`` (raw G) hot and cold before ``enrollment`` per seed; score after it.
 
     The hot fit stops when the relative change of its objective is below
     ``tol_hot``; the cold fit when the absolute change is below ``tol_cold``
@@ -110,23 +112,47 @@ def hot_and_cold(
     for seed in seeds:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*exceeded 1.*")
-            hot = FixedSignaturePredictor(master, n_epochs=max_epochs_hot, learning_rate=0.03,
-                                          tol=tol_hot).fit(data, enrollment=enrollment,
-                                                           rng=seed)
+            hot = FixedSignaturePredictor(
+                master, n_epochs=max_epochs_hot, learning_rate=0.03, tol=tol_hot
+            ).fit(data, enrollment=enrollment, rng=seed)
         began = time.perf_counter()
-        cold = fit_cold(scaled.capped(enrollment - 1), n_signatures, clusters=clusters,
-                        psi=psi, n_epochs=max_epochs_cold, rng=seed, tol=tol_cold)
+        cold = fit_cold(
+            scaled.capped(enrollment - 1),
+            n_signatures,
+            clusters=clusters,
+            psi=psi,
+            n_epochs=max_epochs_cold,
+            rng=seed,
+            tol=tol_cold,
+        )
         cold_seconds = time.perf_counter() - began
         for kind, hazards, seconds, fit in (
             ("hot", predict_hazards(master, hot.lam), hot.wall_time, hot),
             ("cold", carry_forward(cold.pi(eps=1e-8), enrollment), cold_seconds, cold),
         ):
-            score = score_prediction(hazards, data, enrollment=enrollment, diseases=diseases,
-                                     horizon=horizon, n_boot=0)
-            ratio = None if true_hazards is None else hazard_ratio(hazards, true_hazards,
-                                                                   window)
-            rows.append(FitQuality(kind=kind, seed=int(seed), seconds=float(seconds),
-                                   epochs=int(fit.n_iter), converged=bool(fit.converged),
-                                   forward_nll=float(score.forward_nll),
-                                   auc=float(score.auc.auc), hazard_ratio=ratio))
+            score = score_prediction(
+                hazards,
+                data,
+                enrollment=enrollment,
+                diseases=diseases,
+                horizon=horizon,
+                n_boot=0,
+            )
+            ratio = (
+                None
+                if true_hazards is None
+                else hazard_ratio(hazards, true_hazards, window)
+            )
+            rows.append(
+                FitQuality(
+                    kind=kind,
+                    seed=int(seed),
+                    seconds=float(seconds),
+                    epochs=int(fit.n_iter),
+                    converged=bool(fit.converged),
+                    forward_nll=float(score.forward_nll),
+                    auc=float(score.auc.auc),
+                    hazard_ratio=ratio,
+                )
+            )
     return rows

@@ -54,7 +54,9 @@ STRATEGIES: tuple[str, ...] = ("reference", "probability", "aligned")
 def signature_risk(checkpoint: Checkpoint) -> np.ndarray:
     """κσ(φ), shape (K+1, D, T): the signature risks, invariant under the κ symmetry."""
     if not isinstance(checkpoint, Checkpoint):
-        raise TypeError(f"checkpoint must be a Checkpoint; got {type(checkpoint).__name__}")
+        raise TypeError(
+            f"checkpoint must be a Checkpoint; got {type(checkpoint).__name__}"
+        )
     return checkpoint.kappa * expit(checkpoint.phi)
 
 
@@ -72,11 +74,14 @@ def align_to(checkpoint: Checkpoint, target: Checkpoint) -> Checkpoint:
         raise ValueError(
             f"checkpoint has shape {checkpoint.shape}, target has {target.shape}"
         )
-    order = match_signatures(checkpoint.phi - checkpoint.prevalence_logit[None],
-                             target.phi - target.prevalence_logit[None])
+    order = match_signatures(
+        checkpoint.phi - checkpoint.prevalence_logit[None],
+        target.phi - target.prevalence_logit[None],
+    )
     K = checkpoint.phi.shape[0] - 1
     return checkpoint.replace(
-        phi=checkpoint.phi[order], psi=checkpoint.psi[order],
+        phi=checkpoint.phi[order],
+        psi=checkpoint.psi[order],
         gamma=checkpoint.gamma[:, order[:K]],
         reference_logit=checkpoint.reference_logit[order[:K]],
         metadata={**checkpoint.metadata, "aligned_order": order.tolist()},
@@ -120,8 +125,11 @@ def pool(
         base = pool_checkpoints(chosen)
     risk = np.mean([signature_risk(c) for c in chosen], axis=0)
     if np.any(risk >= 1):
-        raise ValueError("a pooled signature risk κσ(φ) reaches 1; the batches are not usable")
+        raise ValueError(
+            "a pooled signature risk κσ(φ) reaches 1; the batches are not usable"
+        )
     return base.replace(
-        phi=logit(risk), kappa=1.0,
+        phi=logit(risk),
+        kappa=1.0,
         metadata={**base.metadata, "pooling": strategy, "pooled_batches": kept},
     )
