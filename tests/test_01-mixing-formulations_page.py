@@ -22,7 +22,7 @@ def glued():
 
 def test_page_checked_its_claims(glued):
     # one say()/check() per computed paragraph; a page that lost them has few
-    assert glued["n_claims"] >= 12
+    assert glued["n_claims"] >= 10
 
 
 def test_stage1_separation_is_exact_and_unclipped(glued):
