@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import logit
+from scipy.special import gammaln, logit
 from sklearn.decomposition import PCA
 
 from latentlab.mofa import elbo as _elbo
@@ -68,6 +68,9 @@ class ViewState:
     cross: np.ndarray | None = None  # Yᵀ⟨Z⟩ for the current Y and Z (Gaussian views)
     mask: np.ndarray | None = None  # observed entries as 0/1 floats, views with scattered missing values
     pair_sums: np.ndarray | None = None  # Mᵀ[⟨z²⟩ | z_i z_j] for the current Z (masked Gaussian views)
+    moments: tuple | None = None  # (key, ⟨x⟩, ⟨x²⟩) of the linear predictor, see linear_moments
+    zeta_cache: tuple | None = None  # (ζ, λ(ζ)) of a Bernoulli view, (ζ, g(ζ)) of a Poisson view
+    log_factorial: float | None = None  # Σ ln y! over observed entries of a Poisson view
 
     @property
     def mean(self) -> np.ndarray:
@@ -145,13 +148,22 @@ def initial_state(data: list[ViewData], n_factors: int, init: str, rng: np.rando
     return state
 
 
-def linear_moments(state: State, vs: ViewState, rows=slice(None)) -> tuple[np.ndarray, np.ndarray]:
-    """⟨x⟩ = ⟨Z⟩⟨W⟩ᵀ (+ intercept) and ⟨x²⟩ for the entries of a view."""
-    Zm, Z2 = state.Z_mean[rows], state.Z_second[rows]
+def linear_moments(state: State, vs: ViewState) -> tuple[np.ndarray, np.ndarray]:
+    """⟨x⟩ = ⟨Z⟩⟨W⟩ᵀ (+ intercept) and ⟨x²⟩ for the entries of a view.
+
+    The result is kept on ``vs`` keyed by the identity of the arrays it was
+    computed from (every update assigns new arrays), so the ELBO and the next
+    pseudo-data refresh, which see the same Z and W, share one computation.
+    """
+    key = (state.Z_mean, state.Z_var, vs.mu, vs.var, vs.gamma, vs.intercept)
+    if vs.moments is not None and all(a is b for a, b in zip(vs.moments[0], key)):
+        return vs.moments[1], vs.moments[2]
+    Zm, Z2 = state.Z_mean, state.Z_second
     mean = Zm @ vs.mean.T
     if vs.intercept is not None:
         mean = mean + vs.intercept
     second = mean**2 - Zm**2 @ (vs.mean**2).T + Z2 @ vs.second.T
+    vs.moments = (key, mean, second)
     return mean, second
 
 
@@ -169,11 +181,14 @@ def refresh_likelihood(view: ViewData, state: State, vs: ViewState) -> None:
     prediction = mean - vs.intercept
     if view.likelihood == "bernoulli":
         vs.zeta, tau, pseudo = _lik.bernoulli_pseudodata(view.Y, second, view.observed)
+        vs.zeta_cache = (vs.zeta, 0.5 * tau)  # λ(ζ) on observed entries (τ = 2λ)
         vs.intercept = _lik.weighted_intercept(pseudo, prediction, tau)
         vs.precision = Precision(view.rows, full=tau)
     else:
         vs.zeta = mean
-        pseudo = _lik.poisson_pseudodata(view.Y, vs.zeta, vs.curvature, view.observed)
+        vs.zeta_cache = (vs.zeta, _lik.poisson_rate(vs.zeta))
+        pseudo = _lik.poisson_pseudodata(view.Y, vs.zeta, vs.curvature, view.observed,
+                                         rate=vs.zeta_cache[1])
         vs.intercept = _lik.weighted_intercept(pseudo, prediction, view.observed.astype(float))
         if view.row_wise:
             vs.precision = Precision(view.rows, tau=vs.curvature)
@@ -276,10 +291,14 @@ def elbo_terms(data: list[ViewData], state: State, options: Options) -> dict[str
             terms["Tau"] += _elbo.gamma_term(*options.tau_prior, vs.tau_a, vs.tau_b)
         else:
             mean, second = linear_moments(state, vs)
+            known = vs.zeta_cache[1] if vs.zeta_cache is not None and vs.zeta_cache[0] is vs.zeta else None
             if view.likelihood == "bernoulli":
-                terms["Y"] += _lik.bernoulli_term(view.Y, mean, second, vs.zeta, view.observed)
+                terms["Y"] += _lik.bernoulli_term(view.Y, mean, second, vs.zeta, view.observed, lam=known)
             else:
-                terms["Y"] += _lik.poisson_term(view.Y, mean, second, vs.zeta, vs.curvature, view.observed)
+                if vs.log_factorial is None:
+                    vs.log_factorial = float(np.sum(gammaln(view.Y[view.observed] + 1.0)))
+                terms["Y"] += _lik.poisson_term(view.Y, mean, second, vs.zeta, vs.curvature, view.observed,
+                                                rate=known, log_factorial=vs.log_factorial)
     return terms
 
 
@@ -290,6 +309,7 @@ def keep_factors(state: State, keep: np.ndarray) -> None:
         vs.residuals = None
         vs.cross = None
         vs.pair_sums = None
+        vs.moments = None
         for name in ("mu", "var", "gamma"):
             setattr(vs, name, getattr(vs, name)[:, keep])
         for name in ("spike_var", "alpha_a", "alpha_b", "theta_a", "theta_b"):

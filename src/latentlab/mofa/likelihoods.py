@@ -71,8 +71,10 @@ def bernoulli_pseudodata(y: np.ndarray, second_moment: np.ndarray, observed: np.
     return zeta, tau, pseudo
 
 
-def bernoulli_term(y, mean, second_moment, zeta, observed) -> float:
+def bernoulli_term(y, mean, second_moment, zeta, observed, *, lam=None) -> float:
     """Σ over observed entries of the Jaakkola bound ⟨ln p(y | x)⟩ ≥ … at ζ.
+
+    ``lam`` (λ(ζ), needed on observed entries only) may be passed if known.
 
     Examples
     --------
@@ -81,7 +83,7 @@ def bernoulli_term(y, mean, second_moment, zeta, observed) -> float:
     >>> round(bernoulli_term(np.ones((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), np.zeros((1, 1)), ok), 6)
     -0.693147
     """
-    lam = jaakkola_lambda(zeta)
+    lam = jaakkola_lambda(zeta) if lam is None else lam
     term = 0.5 * ((2 * y - 1) * mean - zeta) - np.logaddexp(0.0, -zeta) - lam * (second_moment - zeta**2)
     return float(np.sum(term[observed]))
 
@@ -110,8 +112,9 @@ def poisson_curvature(y: np.ndarray, observed: np.ndarray) -> np.ndarray:
     return 0.25 + 0.17 * np.where(observed, y, 0.0).max(axis=0)
 
 
-def poisson_pseudodata(y: np.ndarray, zeta: np.ndarray, curvature: np.ndarray, observed: np.ndarray):
-    """Pseudo-data ŷ = ζ − σ(ζ)(1 − y/g(ζ))/κ_d (0 where missing).
+def poisson_pseudodata(y: np.ndarray, zeta: np.ndarray, curvature: np.ndarray, observed: np.ndarray,
+                       *, rate: np.ndarray | None = None):
+    """Pseudo-data ŷ = ζ − σ(ζ)(1 − y/g(ζ))/κ_d (0 where missing); ``rate`` = g(ζ) if known.
 
     Examples
     --------
@@ -120,12 +123,17 @@ def poisson_pseudodata(y: np.ndarray, zeta: np.ndarray, curvature: np.ndarray, o
     ...                                np.ones((1, 1), bool))[0, 0]), 4)
     0.5268
     """
-    gradient = expit(zeta) * (1.0 - y / poisson_rate(zeta))
+    rate = poisson_rate(zeta) if rate is None else rate
+    gradient = expit(zeta) * (1.0 - y / rate)
     return np.where(observed, zeta - gradient / curvature, 0.0)
 
 
-def poisson_term(y, mean, second_moment, zeta, curvature, observed) -> float:
+def poisson_term(y, mean, second_moment, zeta, curvature, observed, *, rate=None,
+                 log_factorial=None) -> float:
     """Σ over observed entries of the Seeger lower bound on ⟨ln Poisson(y; g(x))⟩.
+
+    ``rate`` (g(ζ)) and ``log_factorial`` (Σ over observed entries of ln y!) may
+    be passed if known.
 
     Examples
     --------
@@ -134,11 +142,13 @@ def poisson_term(y, mean, second_moment, zeta, curvature, observed) -> float:
     >>> round(poisson_term(zero, zero, zero, zero, np.array([0.25]), ok), 6)
     -0.693247
     """
-    rate = poisson_rate(zeta)
+    rate = poisson_rate(zeta) if rate is None else rate
     gradient = expit(zeta) * (1.0 - y / rate)
     quadratic = 0.5 * curvature * (second_moment - 2 * mean * zeta + zeta**2)
-    term = -(quadratic + (mean - zeta) * gradient + rate - y * np.log(rate) + gammaln(y + 1.0))
-    return float(np.sum(term[observed]))
+    term = -(quadratic + (mean - zeta) * gradient + rate - y * np.log(rate))
+    if log_factorial is None:
+        log_factorial = float(np.sum(gammaln(y + 1.0)[observed]))
+    return float(np.sum(term[observed])) - log_factorial
 
 
 def weighted_intercept(pseudo: np.ndarray, prediction: np.ndarray, tau: np.ndarray) -> np.ndarray:

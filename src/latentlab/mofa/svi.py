@@ -67,6 +67,7 @@ def stochastic_step(data, state: State, options: Options, iteration: int, batch_
         vs.residuals = None
         vs.cross = None
         vs.pair_sums = None
+        vs.moments = None
         refresh_likelihood(view, state, vs)
         precision = vs.precision.subset(batch)
         batch_precisions.append(precision)
