@@ -349,3 +349,16 @@ def test_chapters_open_with_objectives_time_and_download_link():
         assert f'study_time("{Path(page).name}")' in head, page
         assert f'href="../student/{Path(page).name}.ipynb"' in head, page
         assert "formats: md:myst,notebooks//ipynb" in text.split("---", 2)[1], page
+
+
+def test_publish_puts_the_student_notebooks_where_the_chapters_link(tmp_path, capsys):
+    html = tmp_path / "html"
+    (html / "book").mkdir(parents=True)
+    (html / "index.html").write_text("<html></html>")
+    for page in CHAPTERS:
+        name = Path(page).name
+        (html / f"{page}.html").write_text(f'<a href="../student/{name}.ipynb">get</a>')
+    editions._main(["publish", "--fast", str(html)])
+    assert f"{len(CHAPTERS) + 1} student notebooks" in capsys.readouterr().out
+    assert editions.check_student_links(html) == []
+    assert not (tmp_path / "notebook-times.json").exists()
