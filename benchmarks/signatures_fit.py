@@ -6,6 +6,12 @@ writes ``benchmarks/results/signatures_fit.json`` and ``.md``.
 * ``ours``: :func:`latentlab.signatures.fit_signatures` (chunked fused
   likelihood with analytic gradients, float32 likelihood, float64 GP algebra,
   E/event instead of dense masks).
+* ``previous``: the same fit with the previous fused likelihood (a copy of an
+  earlier ``likelihood.py``, given by ``--previous PATH``, e.g. from
+  ``git show <commit>:src/latentlab/signatures/likelihood.py``) swapped in for
+  :func:`~latentlab.signatures.signature_nll`, at its own default chunk size
+  (64 with one thread, 256 with more). It runs in the same invocation as
+  ``ours``, so both see the same machine load.
 * ``straightforward``: the same objective written the obvious way: π by one
   einsum over the whole batch, dense N×D×T float32 at-risk mask and outcome
   array, autograd for everything. Timed for a few epochs and extrapolated to
@@ -15,6 +21,8 @@ Usage::
 
     python benchmarks/signatures_fit.py            # reference + small size
     python benchmarks/signatures_fit.py --quick    # small size only
+    git show af85d5f:src/latentlab/signatures/likelihood.py > /tmp/previous.py
+    python benchmarks/signatures_fit.py --previous /tmp/previous.py --profile
 
 The reference implementation reports ~8–10 min and ~8 GB per 10k batch on its
 authors' CPU; our target is ≤ 3 min and ≤ 2 GB on 2 cores.
@@ -43,7 +51,20 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
 
 
-def run_child(kind: str, size: dict, n_epochs: int, threads: int) -> dict:
+def _swap_likelihood(path: str):
+    """Load an earlier likelihood.py and make the objective use its signature_nll."""
+    import importlib.util
+
+    import latentlab.signatures.objective as objective
+
+    spec = importlib.util.spec_from_file_location("previous_likelihood", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    objective.signature_nll = module.signature_nll
+    return module
+
+
+def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str | None = None) -> dict:
     """Inside the subprocess: simulate, fit, report timings and peak RSS."""
     import numpy as np
     import torch
@@ -63,14 +84,21 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int) -> dict:
     simulate_s = time.perf_counter() - start
     rss_after_data = _peak_rss_mb()
     K = size["n_signatures"]
-    if kind == "ours":
+    if kind in ("ours", "previous"):
+        chunk = None
+        if kind == "previous":
+            _swap_likelihood(previous)
+            chunk = 64 if threads == 1 else 256  # the previous fit's defaults
         start = time.perf_counter()
         init = initialize(data, K, rng=0)
         init_s = time.perf_counter() - start
+        load_start = os.getloadavg()[0]
         start, cpu = time.perf_counter(), time.process_time()
-        fit = fit_signatures(data, K, n_epochs=n_epochs, init=init, tol=None, verbose=False, num_threads=threads)
+        fit = fit_signatures(data, K, n_epochs=n_epochs, init=init, tol=None, verbose=False, num_threads=threads,
+                             chunk_size=chunk)
         fit_s, fit_cpu_s = time.perf_counter() - start, time.process_time() - cpu
         return dict(kind=kind, **size, n_epochs=n_epochs, threads=threads, simulate_s=simulate_s, init_s=init_s,
+                    load_start=load_start, load_end=os.getloadavg()[0],
                     fit_s=fit_s, fit_cpu_s=fit_cpu_s, seconds_per_epoch=fit_s / fit.n_iter, epochs_per_s=fit.n_iter / fit_s,
                     measured_epochs=fit.n_iter, extrapolated=False, final_loss=fit.history[-1],
                     peak_rss_mb=_peak_rss_mb(), rss_after_data_mb=rss_after_data, n_events=data.n_events)
@@ -115,10 +143,67 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int) -> dict:
                 rss_after_data_mb=rss_after_data, n_events=data.n_events)
 
 
-def spawn(kind: str, size: dict, n_epochs: int, threads: int) -> dict:
+#: Profile categories: aten op name -> what it is in the fit.
+CATEGORIES = {
+    "aten::bmm": "batched products: π and ∂/∂θ",
+    "aten::baddbmm_": "batched product: ∂/∂σ(φ)",
+    "aten::log": "log", "aten::log1p": "log",
+    "aten::addcmul": "elementwise (1 − π, masks, clamps, gradient)",
+    "aten::div": "elementwise (1 − π, masks, clamps, gradient)",
+    "aten::sub": "elementwise (1 − π, masks, clamps, gradient)",
+    "aten::clamp_": "elementwise (1 − π, masks, clamps, gradient)",
+    "aten::mul": "elementwise (1 − π, masks, clamps, gradient)",
+    "aten::dot": "elementwise (1 − π, masks, clamps, gradient)",
+    "aten::copy_": "copies (chunk slices, dtype casts)",
+    "aten::index": "event gather / scatter", "aten::_index_put_impl_": "event gather / scatter",
+    "aten::_softmax": "softmax, sigmoid and their backward",
+    "aten::_softmax_backward_data": "softmax, sigmoid and their backward",
+    "aten::sigmoid": "softmax, sigmoid and their backward",
+    "aten::sigmoid_backward": "softmax, sigmoid and their backward",
+    "aten::_foreach_addcdiv_": "Adam step", "aten::_foreach_mul_": "Adam step",
+    "aten::_foreach_lerp_": "Adam step", "aten::_foreach_sqrt": "Adam step",
+    "aten::_foreach_add_": "Adam step", "aten::_foreach_div_": "Adam step",
+    "aten::addcdiv_": "Adam step", "aten::lerp_": "Adam step", "aten::sqrt": "Adam step",
+}
+
+
+def run_profile(size: dict, n_epochs: int, previous: str | None) -> dict:
+    """Per-op CPU time of whole fit epochs (one torch thread, so every op is recorded)."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from latentlab.datasets.signatures_sim import simulate_signatures
+    from latentlab.signatures import fit_signatures, initialize
+
+    torch.set_num_threads(1)
+    sim = simulate_signatures(**size, rng=0, baseline_range=(0.0002, 0.002))
+    init = initialize(sim.data, size["n_signatures"], rng=0)
+    tables = {}
+    for kind in ("ours", "previous") if previous else ("ours",):
+        chunk = None
+        if kind == "previous":
+            _swap_likelihood(previous)
+            chunk = 64
+        fit_signatures(sim.data, size["n_signatures"], init=init, n_epochs=1, tol=None, verbose=False,
+                       num_threads=1, chunk_size=chunk)  # warm-up
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            fit_signatures(sim.data, size["n_signatures"], init=init, n_epochs=n_epochs, tol=None,
+                           verbose=False, num_threads=1, chunk_size=chunk)
+        per_epoch: dict[str, float] = {}
+        total = 0.0
+        for event in prof.key_averages():
+            seconds = event.self_cpu_time_total / 1e6 / n_epochs
+            total += seconds
+            group = CATEGORIES.get(event.key, "other (Python, small ops, GP algebra)")
+            per_epoch[group] = per_epoch.get(group, 0.0) + seconds
+        tables[kind] = dict(total_s=total, categories=per_epoch)
+    return dict(kind="profile", **size, epochs=n_epochs, threads=1, load=os.getloadavg()[0], tables=tables)
+
+
+def spawn(kind: str, size: dict, n_epochs: int, threads: int, previous: str | None = None) -> dict:
     """Run one configuration in a fresh interpreter and parse its JSON line."""
     command = [sys.executable, __file__, "--child", kind, "--size", json.dumps(size), "--epochs", str(n_epochs),
-               "--threads", str(threads)]
+               "--threads", str(threads)] + (["--previous", previous] if previous else [])
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -128,32 +213,55 @@ def spawn(kind: str, size: dict, n_epochs: int, threads: int) -> dict:
     return result
 
 
-def write_results(rows: list[dict], note: str) -> None:
+def write_results(rows: list[dict], note: str, profile: dict | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = dict(benchmark="signatures_fit", machine=dict(platform=platform.platform(), cpus=2), note=note, runs=rows)
+    payload = dict(benchmark="signatures_fit", machine=dict(platform=platform.platform(), cpus=2), note=note,
+                   runs=rows, profile=profile)
     (RESULTS / "signatures_fit.json").write_text(json.dumps(payload, indent=2) + "\n")
     lines = ["# Signature-model fit: time and memory", "", note, "",
-             "| version | N | D | T | K+1 | P | epochs (measured) | threads | s/epoch | fit time (200 epochs) | CPU time | peak RSS |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| version | N | D | T | K+1 | P | epochs (measured) | threads | s/epoch | fit time (200 epochs) "
+             "| CPU time | peak RSS | load (start → end) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['kind']} | {r['n_individuals']} | {r['n_diseases']} | … | … | … | failed | | | | | |")
+            lines.append(f"| {r['kind']} | {r['n_individuals']} | {r['n_diseases']} | … | … | … | failed "
+                         "| | | | | | |")
             continue
-        total = f"{r['fit_s'] / 60:.1f} min" + (" (extrapolated)" if r["extrapolated"] else "")
+        total = f"{r['fit_s']:.0f} s" + (" (extrapolated)" if r["extrapolated"] else "")
+        load = f"{r['load_start']:.1f} → {r['load_end']:.1f}" if "load_start" in r else ""
         lines.append(
             f"| {r['kind']} | {r['n_individuals']:,} | {r['n_diseases']} | {r['n_times']} | {r['n_signatures'] + 1} | "
             f"{r['n_covariates']} | {r['n_epochs'] if not r['extrapolated'] else 200} ({r['measured_epochs']}) | "
             f"{r['threads']} | {r['seconds_per_epoch']:.2f} | {total} | {r['fit_cpu_s'] / 60:.1f} min | "
-            f"{r['peak_rss_mb'] / 1024:.2f} GB |")
+            f"{r['peak_rss_mb'] / 1024:.2f} GB | {load} |")
     ok = [r for r in rows if "error" not in r]
-    for naive in (r for r in ok if r["kind"] == "straightforward"):
+    for naive in (r for r in ok if r["kind"] in ("straightforward", "previous")):
         for ours in (r for r in ok if r["kind"] == "ours" and r["n_individuals"] == naive["n_individuals"]
                      and r["threads"] == naive["threads"]):
             lines.append("")
-            lines.append(f"At N = {ours['n_individuals']:,} with {ours['threads']} thread(s): straightforward / ours = "
+            lines.append(f"At N = {ours['n_individuals']:,} with {ours['threads']} thread(s): {naive['kind']} / ours = "
                          f"{naive['seconds_per_epoch'] / ours['seconds_per_epoch']:.1f}× wall time per epoch, "
                          f"{naive['fit_cpu_s'] / ours['fit_cpu_s']:.1f}× CPU time, "
-                         f"{naive['peak_rss_mb'] / ours['peak_rss_mb']:.1f}× peak RSS.")
+                         f"{naive['peak_rss_mb'] / ours['peak_rss_mb']:.2f}× peak RSS.")
+    for ours in (r for r in ok if r["kind"] == "ours" and r["n_individuals"] == 10_000 and r["threads"] == 2):
+        met = ours["fit_s"] <= 90 and ours["peak_rss_mb"] / 1024 <= 1.5
+        lines += ["", f"Target of issue 16 (≤ 90 s for 200 epochs and ≤ 1.5 GB at N = 10,000 on 2 threads): "
+                  f"{'met' if met else 'NOT met'} in this run ({ours['fit_s']:.0f} s, "
+                  f"{ours['peak_rss_mb'] / 1024:.2f} GB, load {ours['load_start']:.1f} → {ours['load_end']:.1f})."]
+    if profile and "tables" in profile:
+        kinds = list(profile["tables"])
+        groups = sorted({g for t in profile["tables"].values() for g in t["categories"]},
+                        key=lambda g: -profile["tables"]["ours"]["categories"].get(g, 0.0))
+        lines += ["", "## Where the time goes", "",
+                  f"CPU seconds per fit epoch by operation at N = {profile['n_individuals']:,}, one torch thread "
+                  f"(so the profiler sees every operation; mean of {profile['epochs']} epochs after a warm-up, "
+                  f"load {profile['load']:.1f}). An epoch is the objective, its gradient and the Adam step.", "",
+                  "| operation | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
+        for g in groups:
+            lines.append(f"| {g} | " + " | ".join(
+                f"{profile['tables'][k]['categories'].get(g, 0.0):.3f} s" for k in kinds) + " |")
+        lines.append("| **total** | " + " | ".join(f"**{profile['tables'][k]['total_s']:.3f} s**" for k in kinds)
+                     + " |")
     (RESULTS / "signatures_fit.md").write_text("\n".join(lines) + "\n")
 
 
@@ -166,21 +274,34 @@ def main() -> None:
                         help="torch threads for the reference-size runs (ours also runs with 1 thread)")
     parser.add_argument("--quick", action="store_true", help="small size only")
     parser.add_argument("--naive-epochs", type=int, default=3, help="epochs timed for the straightforward version")
+    parser.add_argument("--previous", help="path of an earlier likelihood.py to time side by side")
+    parser.add_argument("--profile", action="store_true", help="also profile fit epochs (one thread)")
+    parser.add_argument("--profile-epochs", type=int, default=3)
     args = parser.parse_args()
-    if args.child:
-        print(json.dumps(run_child(args.child, json.loads(args.size), args.epochs, args.threads)))
+    if args.child == "profile":
+        print(json.dumps(run_profile(json.loads(args.size), args.epochs, args.previous)))
         return
+    if args.child:
+        print(json.dumps(run_child(args.child, json.loads(args.size), args.epochs, args.threads, args.previous)))
+        return
+    load_before = os.getloadavg()[0]
     rows = [spawn("ours", SMALL, 200, 1), spawn("straightforward", SMALL, args.naive_epochs + 1, 1)]
     if not args.quick:
-        for threads in sorted({1, args.threads}):
+        for threads in sorted({args.threads, 1}, reverse=True):
+            if args.previous:
+                rows.append(spawn("previous", REFERENCE, args.epochs, threads, args.previous))
             rows.append(spawn("ours", REFERENCE, args.epochs, threads))
         rows.append(spawn("straightforward", REFERENCE, args.naive_epochs + 1, args.threads))
+    profile = None
+    if args.profile:
+        profile = spawn("profile", REFERENCE, args.profile_epochs, 1, args.previous)
     load = os.getloadavg()[0]
-    note = (f"Measured on a 2-core VM (1-minute load average {load:.1f} when the runs finished; nothing else was "
-            "meant to run). Simulated data (latentlab.datasets.signatures_sim). The straightforward version "
+    note = (f"Measured on a 2-core VM shared with other work: 1-minute load average {load_before:.1f} before "
+            f"and {load:.1f} after the runs (each run's load at its start and end is in the JSON and the "
+            "table). Simulated data (latentlab.datasets.signatures_sim). The straightforward version "
             "is timed for a few epochs (first epoch excluded) and extrapolated to 200 epochs. Peak RSS is the "
             "subprocess's maximum resident set (simulation and initialisation included).")
-    write_results(rows, note)
+    write_results(rows, note, profile)
     print((RESULTS / "signatures_fit.md").read_text())
 
 

@@ -35,6 +35,7 @@ import torch
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
+_LOCAL = threading.local()  # per-thread CPU work buffers
 
 
 class Chunk:
@@ -49,6 +50,23 @@ class Chunk:
         self.keep = torch.empty((T * n * D,), dtype=dtype, device=device)
         self.ages = torch.arange(T, dtype=dtype, device=device).view(T, 1, 1)
         self.one = torch.ones((), dtype=dtype, device=device)
+
+    @classmethod
+    def reuse(
+        cls, T: int, n: int, D: int, dtype: torch.dtype, device: torch.device
+    ) -> "Chunk":
+        """This thread's cached CPU buffers (no page faults each epoch); new on a GPU.
+
+        The CUDA caching allocator already reuses GPU memory; keeping GPU buffers
+        here would hold them after the fit.
+        """
+        if device.type != "cpu":
+            return cls(T, n, D, dtype, device)
+        key = (T, n, D, dtype)
+        cached = getattr(_LOCAL, "chunk", None)
+        if cached is None or cached[0] != key:
+            _LOCAL.chunk = (key, cls(T, n, D, dtype, device))
+        return _LOCAL.chunk[1]
 
     def view(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The three buffers as contiguous (T, n, D) tensors (n ≤ the chunk size)."""

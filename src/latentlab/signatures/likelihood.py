@@ -30,13 +30,20 @@ import torch
 from latentlab.signatures import _kernel
 from latentlab.signatures.device import auto_chunk_size, resolve_device
 
-__all__ = ["survival_nll_from_pi", "signature_nll", "signature_pi", "as_survival_tensors"]
+__all__ = [
+    "survival_nll_from_pi",
+    "signature_nll",
+    "signature_pi",
+    "as_survival_tensors",
+]
 
 #: Default clamp of π, as in the reference model: [1e−6, 1 − 1e−6].
 DEFAULT_EPS = 1e-6
 
 
-def as_survival_tensors(E, event, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+def as_survival_tensors(
+    E, event, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Convert E and the event flag to (int64, bool) tensors, checking shapes.
 
     Raises
@@ -44,12 +51,22 @@ def as_survival_tensors(E, event, device: torch.device | str = "cpu") -> tuple[t
     ValueError
         If E is not 2-D or the two shapes differ.
     """
-    E_t = (E if torch.is_tensor(E) else torch.tensor(np.array(E), device=device)).to(device)
-    event_t = (event if torch.is_tensor(event) else torch.tensor(np.array(event), device=device)).to(device)
+    E_t = (E if torch.is_tensor(E) else torch.tensor(np.array(E), device=device)).to(
+        device
+    )
+    event_t = (
+        event
+        if torch.is_tensor(event)
+        else torch.tensor(np.array(event), device=device)
+    ).to(device)
     if E_t.ndim != 2:
-        raise ValueError(f"E must be a 2-D (n_individuals, n_diseases) array, got shape {tuple(E_t.shape)}")
+        raise ValueError(
+            f"E must be a 2-D (n_individuals, n_diseases) array, got shape {tuple(E_t.shape)}"
+        )
     if tuple(event_t.shape) != tuple(E_t.shape):
-        raise ValueError(f"event must have shape {tuple(E_t.shape)} like E, got {tuple(event_t.shape)}")
+        raise ValueError(
+            f"event must have shape {tuple(E_t.shape)} like E, got {tuple(event_t.shape)}"
+        )
     if E_t.dtype.is_floating_point or E_t.dtype == torch.bool:
         raise ValueError(f"E must hold integers, got dtype {E_t.dtype}")
     return E_t.to(torch.int64), event_t.to(torch.bool)
@@ -82,7 +99,9 @@ def survival_nll_from_pi(
     """
     E_t, event_t = as_survival_tensors(E, event, device=pi.device)
     if pi.ndim != 3 or tuple(pi.shape[:2]) != tuple(E_t.shape):
-        raise ValueError(f"pi must have shape (N, D, T) with (N, D) = {tuple(E_t.shape)}, got {tuple(pi.shape)}")
+        raise ValueError(
+            f"pi must have shape (N, D, T) with (N, D) = {tuple(E_t.shape)}, got {tuple(pi.shape)}"
+        )
     T = pi.shape[2]
     if E_t.numel() and (int(E_t.max()) >= T or int(E_t.min()) < 0):
         raise ValueError(f"E must lie in [0, {T - 1}]")
@@ -93,7 +112,9 @@ def survival_nll_from_pi(
     through_E = cumulative.gather(2, index).squeeze(2)  # Σ_{t≤E} log(1−π)
     p_E = p.gather(2, index).squeeze(2)
     log1m_E = log1m.gather(2, index).squeeze(2)
-    ell = through_E + torch.where(event_t, torch.log(p_E) - log1m_E, torch.zeros_like(p_E))
+    ell = through_E + torch.where(
+        event_t, torch.log(p_E) - log1m_E, torch.zeros_like(p_E)
+    )
     if reduction == "none":
         return -ell
     if reduction != "sum":
@@ -121,7 +142,7 @@ class _SignatureNLL(torch.autograd.Function):
         starts = range(0, N, chunk_size)
 
         def run(part):
-            buffers = _kernel.Chunk(T, min(chunk_size, N), D, dtype, device)
+            buffers = _kernel.Chunk.reuse(T, min(chunk_size, N), D, dtype, device)
             total = torch.zeros((), dtype=torch.float64, device=device)
             n_high = torch.zeros((), dtype=torch.int64, device=device)
             grad_s = torch.zeros_like(s_T) if want else None
@@ -129,8 +150,16 @@ class _SignatureNLL(torch.autograd.Function):
                 a, b = starts[c], min(starts[c] + chunk_size, N)
                 th = theta_T[:, a:b]
                 value, g, nh = _kernel.chunk_terms(
-                    buffers, th, s_T, E1[a:b], events[c], eps, want,
-                    clamp=low or high, count_high=high)
+                    buffers,
+                    th,
+                    s_T,
+                    E1[a:b],
+                    events[c],
+                    eps,
+                    want,
+                    clamp=low or high,
+                    count_high=high,
+                )
                 total += value
                 if nh is not None:
                     n_high += nh
@@ -159,7 +188,8 @@ class _SignatureNLL(torch.autograd.Function):
             # (T, K1, D) sum
             grad_kappa = (grad_s * s_T).sum() / kappa_value
             ctx.save_for_backward(
-                grad_theta.permute(1, 2, 0), (grad_s * kappa_value).permute(1, 2, 0),
+                grad_theta.permute(1, 2, 0),
+                (grad_s * kappa_value).permute(1, 2, 0),
                 grad_kappa.to(kappa.dtype),
             )
         return total.to(dtype)
@@ -168,7 +198,15 @@ class _SignatureNLL(torch.autograd.Function):
     def backward(ctx, grad_output):
         grad_theta, grad_s, grad_kappa = ctx.saved_tensors
         go = grad_output.to(grad_theta.dtype)
-        return grad_theta * go, grad_s * go, (grad_kappa * go).reshape(()), None, None, None, None
+        return (
+            grad_theta * go,
+            grad_s * go,
+            (grad_kappa * go).reshape(()),
+            None,
+            None,
+            None,
+            None,
+        )
 
 
 def signature_nll(
@@ -227,14 +265,21 @@ def signature_nll(
     >>> round(float(signature_nll(lam, phi, 1.0, [[2], [1]], [[True], [False]])), 4)
     2.6346
     """
-    if lam.ndim != 3 or phi.ndim != 3 or lam.shape[1] != phi.shape[0] or lam.shape[2] != phi.shape[2]:
+    if (
+        lam.ndim != 3
+        or phi.ndim != 3
+        or lam.shape[1] != phi.shape[0]
+        or lam.shape[2] != phi.shape[2]
+    ):
         raise ValueError(
             f"lam must be (N, K+1, T) and phi (K+1, D, T) with matching K+1 and T; "
             f"got {tuple(lam.shape)} and {tuple(phi.shape)}"
         )
     E_t, event_t = as_survival_tensors(E, event, device=lam.device)
     if tuple(E_t.shape) != (lam.shape[0], phi.shape[1]):
-        raise ValueError(f"E must have shape (N, D) = {(lam.shape[0], phi.shape[1])}, got {tuple(E_t.shape)}")
+        raise ValueError(
+            f"E must have shape (N, D) = {(lam.shape[0], phi.shape[1])}, got {tuple(E_t.shape)}"
+        )
     if E_t.numel() and (int(E_t.min()) < 0 or int(E_t.max()) >= lam.shape[2]):
         raise ValueError(f"E must lie in [0, {lam.shape[2] - 1}]")
     if not torch.is_tensor(kappa):
@@ -258,9 +303,15 @@ def signature_nll(
             events = _kernel.event_slices(event_t, E_t, chunk_size)
             E1 = (E_t + 1).to(lam.dtype)
             parts = [
-                _kernel.chunk_pairs(buffers, theta_T[:, a : a + chunk_size], s_T,
-                                    E1[a : a + chunk_size], events[c], eps,
-                                    clamp=low or high)
+                _kernel.chunk_pairs(
+                    buffers,
+                    theta_T[:, a : a + chunk_size],
+                    s_T,
+                    E1[a : a + chunk_size],
+                    events[c],
+                    eps,
+                    clamp=low or high,
+                )
                 for c, a in enumerate(range(0, N, chunk_size))
             ]
         return torch.cat(parts, dim=0)
@@ -269,8 +320,14 @@ def signature_nll(
     return _SignatureNLL.apply(theta, s, kappa, E_t, event_t, chunk_size, float(eps))
 
 
-def signature_pi(lam, phi, kappa, *, eps: float = DEFAULT_EPS,
-                 device: torch.device | str | None = None) -> np.ndarray:
+def signature_pi(
+    lam,
+    phi,
+    kappa,
+    *,
+    eps: float = DEFAULT_EPS,
+    device: torch.device | str | None = None,
+) -> np.ndarray:
     """Dense π = clamp(κ Σ_k softmax(λ)_k σ(φ_k)) as an (N, D, T) float64 array (small data).
 
     The product runs on ``device`` (default CPU); the result is numpy.
