@@ -25,6 +25,14 @@ def _dense(A, W, delta):
     return delta.T @ A, delta.sum(axis=0), delta @ W
 
 
+def _heavy(theta0, lr, mu, steps):
+    theta, v = np.array(theta0, dtype=float), np.zeros(2)
+    for _ in range(steps):
+        v = mu * v + np.array([1.0, 50.0]) * theta
+        theta = theta - lr * v
+    return theta
+
+
 def _scaffold(*args):
     raise NotImplementedError
 
@@ -41,6 +49,7 @@ RIGHT = {
     "tempered_fraction": 0.7**4 / (0.3**4 + 0.7**4),
     "tau_update": lambda a0, b0, n, sq: (a0 + n / 2, b0 + np.sum(sq) / 2),
     "dense_backward": _dense,
+    "heavy_ball": _heavy,
     "reversal_noticed_by": "oriented",
 }
 WRONG = {
@@ -51,6 +60,7 @@ WRONG = {
     "tempered_fraction": 0.7,
     "tau_update": lambda a0, b0, n, sq: (a0 + n, b0 + np.sum(sq)),
     "dense_backward": lambda A, W, delta: (A.T @ delta, delta.sum(axis=0), delta @ W),
+    "heavy_ball": lambda theta0, lr, mu, steps: _heavy(theta0, lr, 0.0, steps),
     "reversal_noticed_by": "faithful",
 }
 FUNCTIONS = {name for name, value in RIGHT.items() if callable(value)}

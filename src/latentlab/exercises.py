@@ -31,6 +31,7 @@ __all__ = [
     "tempered_fraction",
     "tau_update",
     "dense_backward",
+    "heavy_ball",
     "reversal_noticed_by",
 ]
 
@@ -311,6 +312,35 @@ def dense_backward(answer: Callable) -> Feedback:
         _cases(5, make),
         what="dense_grads",
         hint="Write Z_ik = Σ_j A_ij W_kj + b_k and differentiate entry-wise.",
+    )
+
+
+def _heavy_ball_reference(theta0, lr, momentum, steps):
+    from latentlab.optim import Momentum
+
+    curvature = np.array([1.0, 50.0])
+    theta, grad = np.array(theta0, dtype=float), np.zeros(2)
+    optimizer = Momentum([theta], [grad], lr=lr, momentum=momentum)
+    for _ in range(steps):
+        grad[...] = curvature * theta
+        optimizer.step()
+    return theta
+
+
+def heavy_ball(answer: Callable) -> Feedback:
+    """Exercise 5.2: ``answer(theta0, lr, momentum, steps)`` returns θ after ``steps``
+    heavy-ball steps on f(θ) = (θ₁² + 50 θ₂²) / 2."""
+    cases = [
+        ((1.0, 1.0), 0.01, 0.9, 100),
+        ((-2.0, 0.5), 0.02, 0.5, 30),
+        ((0.3, -1.0), 0.005, 0.0, 10),
+    ]
+    return check_function(
+        answer,
+        _heavy_ball_reference,
+        cases,
+        what="heavy_ball_theta",
+        hint="Update the velocity with the gradient at the current θ, then step θ.",
     )
 
 
