@@ -362,3 +362,11 @@ def test_publish_puts_the_student_notebooks_where_the_chapters_link(tmp_path, ca
     assert f"{len(CHAPTERS) + 1} student notebooks" in capsys.readouterr().out
     assert editions.check_student_links(html) == []
     assert not (tmp_path / "notebook-times.json").exists()
+
+
+def test_no_exercise_sits_in_a_solution_tagged_cell():
+    """A tool that strips solution-tagged cells must not delete an exercise."""
+    for page in toc_pages():
+        for cell in jupytext.read(ROOT / f"{page}.md").cells:
+            if "{exercise}" in cell.source:
+                assert "solution" not in cell.metadata.get("tags", []), page
