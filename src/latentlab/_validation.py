@@ -24,6 +24,7 @@ __all__ = [
     "check_same_length",
     "check_option",
     "check_float_dtype",
+    "check_real",
 ]
 
 
@@ -368,3 +369,23 @@ def check_float_dtype(dtype, name: str = "dtype") -> np.dtype:
     if resolved not in (np.float32, np.float64):
         raise TypeError(f"{name} must be numpy float32 or float64, got {resolved}")
     return resolved
+
+
+def check_real(value, name: str) -> float:
+    """Check a finite real scalar (any sign); return it as a float.
+
+    Examples
+    --------
+    >>> from latentlab._validation import check_real
+    >>> check_real(-2, "threshold")
+    -2.0
+    >>> check_real(float("nan"), "threshold")
+    Traceback (most recent call last):
+    ...
+    ValueError: threshold must be finite, got nan
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return float(value)

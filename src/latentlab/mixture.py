@@ -34,6 +34,7 @@ from latentlab._lse import logsumexp
 from latentlab._validation import (
     as_generator,
     check_array,
+    check_in_range,
     check_integer,
     check_option,
     check_positive,
@@ -73,7 +74,9 @@ class BernoulliComponent:
     def __init__(self, n_features: int, feature_names=None) -> None:
         self.n_params = check_integer(n_features, "n_features", minimum=1)
         self.n_columns = self.n_params
-        names = feature_names or [f"p{j}" for j in range(self.n_params)]
+        names = [f"p{j}" for j in range(self.n_params)] if feature_names is None else list(feature_names)
+        if len(names) != self.n_params:
+            raise ValueError(f"feature_names must have {self.n_params} names, got {len(names)}")
         self.param_names = tuple(str(n) for n in names)
         self.bounds = np.tile([0.0, 1.0], (self.n_params, 1))
 
@@ -140,6 +143,19 @@ def encode_subgroups(subgroups, labels=None) -> tuple[np.ndarray, tuple]:
     return index, labels
 
 
+def _checked(log_lik, weights, subgroup_index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """log p (N, K) without NaN/+inf, π (K, S) columns on the simplex, subgroup index in [0, S)."""
+    log_lik = check_array(log_lik, "log_lik", ndim=2, finite=False)
+    if np.isnan(log_lik).any() or np.isposinf(log_lik).any():
+        raise ValueError("log_lik must hold finite log-likelihoods or -inf, got NaN or +inf")
+    weights = check_probabilities(weights, "weights", sums_to_one_axis=0)
+    if weights.ndim != 2 or weights.shape[0] != log_lik.shape[1]:
+        raise ValueError(f"weights must have shape (K={log_lik.shape[1]}, S), got {weights.shape}")
+    subgroup_index = check_array(subgroup_index, "subgroup_index", shape=(log_lik.shape[0],), dtype=int)
+    check_in_range(subgroup_index, "subgroup_index", 0, weights.shape[1] - 1)
+    return log_lik, weights, subgroup_index
+
+
 def _log_weights(weights: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore"):
         return np.log(weights)
@@ -154,7 +170,7 @@ def e_step(log_lik: np.ndarray, weights: np.ndarray, subgroup_index: np.ndarray)
     >>> np.round(np.exp(log_r), 3)
     array([[0.25, 0.75]])
     """
-    check_probabilities(weights, "weights", sums_to_one_axis=0)
+    log_lik, weights, subgroup_index = _checked(log_lik, weights, subgroup_index)
     joint = log_lik + _log_weights(weights)[:, subgroup_index].T
     return joint - logsumexp(joint, axis=1, keepdims=True)
 
@@ -168,6 +184,12 @@ def m_step_weights(responsibilities: np.ndarray, subgroup_index: np.ndarray, n_s
     array([[0.75, 0.  ],
            [0.25, 1.  ]])
     """
+    n_subgroups = check_integer(n_subgroups, "n_subgroups", minimum=1)
+    responsibilities = check_probabilities(responsibilities, "responsibilities", sums_to_one_axis=1)
+    if responsibilities.ndim != 2:
+        raise ValueError(f"responsibilities must be a 2-D array (N, K), got shape {responsibilities.shape}")
+    subgroup_index = check_array(subgroup_index, "subgroup_index", shape=(len(responsibilities),), dtype=int)
+    check_in_range(subgroup_index, "subgroup_index", 0, n_subgroups - 1)
     onehot = np.eye(n_subgroups)[subgroup_index]  # (N, S)
     totals = responsibilities.T @ onehot
     return totals / onehot.sum(axis=0)
@@ -181,6 +203,7 @@ def incomplete_loglik(log_lik: np.ndarray, weights: np.ndarray, subgroup_index: 
     >>> round(incomplete_loglik(np.log([[0.2, 0.6]]), np.array([[0.5], [0.5]]), np.array([0])), 4)
     -0.9163
     """
+    log_lik, weights, subgroup_index = _checked(log_lik, weights, subgroup_index)
     joint = log_lik + _log_weights(weights)[:, subgroup_index].T
     return float(logsumexp(joint, axis=1).sum())
 
@@ -194,6 +217,11 @@ def complete_loglik(log_lik, weights, subgroup_index, responsibilities) -> float
     >>> round(complete_loglik(np.log([[0.5, 0.5]]), w, np.array([0]), np.array([[1.0, 0.0]])), 4)
     -0.6931
     """
+    log_lik, weights, subgroup_index = _checked(log_lik, weights, subgroup_index)
+    responsibilities = check_probabilities(responsibilities, "responsibilities", sums_to_one_axis=1)
+    if responsibilities.shape != log_lik.shape:
+        raise ValueError(f"responsibilities must have the shape of log_lik {log_lik.shape}, "
+                         f"got {responsibilities.shape}")
     joint = log_lik + _log_weights(weights)[:, subgroup_index].T
     positive = responsibilities > 0
     terms = np.zeros_like(joint)
@@ -209,7 +237,9 @@ def entropy(responsibilities: np.ndarray) -> float:
     >>> round(entropy(np.array([[0.5, 0.5], [1.0, 0.0]])), 4)
     0.6931
     """
-    r = np.asarray(responsibilities)
+    r = check_probabilities(responsibilities, "responsibilities", sums_to_one_axis=1)
+    if r.ndim != 2:
+        raise ValueError(f"responsibilities must be a 2-D array (N, K), got shape {r.shape}")
     return float(-np.sum(np.where(r > 0, r * np.log(np.where(r > 0, r, 1.0)), 0.0)))
 
 
@@ -233,6 +263,11 @@ def m_step_components(component, data, responsibilities: np.ndarray, thetas: np.
     >>> np.round(m_step_components(comp, data, np.ones((3, 1)), np.array([[0.5]])), 3)
     array([[0.667]])
     """
+    n_rows = data.shape[0] if isinstance(data, np.ndarray) else data.n_patients
+    responsibilities = check_array(responsibilities, "responsibilities", ndim=2)
+    if len(responsibilities) != n_rows:
+        raise ValueError(f"responsibilities must have one row per patient ({n_rows}), got {len(responsibilities)}")
+    thetas = check_array(thetas, "thetas", shape=(responsibilities.shape[1], component.n_params))
     closed = component.closed_form_m_step(data, responsibilities)
     if closed is not None:
         return np.asarray(closed, dtype=float)
@@ -399,7 +434,9 @@ def align_components(thetas: np.ndarray, reference: np.ndarray) -> np.ndarray:
     >>> align_components(np.array([[0.9], [0.1]]), np.array([[0.2], [0.8]])).tolist()
     [1, 0]
     """
-    cost = ((np.asarray(reference)[:, None, :] - np.asarray(thetas)[None, :, :]) ** 2).sum(-1)
+    thetas = check_array(thetas, "thetas", ndim=2)
+    reference = check_array(reference, "reference", shape=thetas.shape)
+    cost = ((reference[:, None, :] - thetas[None, :, :]) ** 2).sum(-1)
     _, perm = linear_sum_assignment(cost)
     return perm
 
@@ -412,11 +449,20 @@ def simulate_mixture(component, thetas, weights, subgroup_sizes, *, stage_probab
     patients are ordered by subgroup.
     """
     gen = as_generator(rng)
-    thetas = np.asarray(thetas, dtype=float)
+    thetas = check_array(thetas, "thetas", shape=(None, component.n_params))
+    low, high = np.asarray(component.bounds, dtype=float).T
+    if np.any(thetas < low) or np.any(thetas > high):
+        raise ValueError(f"thetas must lie inside the component's bounds, got values from {thetas.min():g} "
+                         f"to {thetas.max():g}")
     weights = check_probabilities(weights, "weights", sums_to_one_axis=0)
     if weights.shape[0] != thetas.shape[0]:
         raise ValueError(f"weights must have shape (K={thetas.shape[0]}, S), got {weights.shape}")
-    sizes = np.asarray(subgroup_sizes, dtype=int)
+    sizes = check_array(subgroup_sizes, "subgroup_sizes", ndim=1, dtype=int)
+    check_in_range(sizes, "subgroup_sizes", 0, np.inf)
+    if weights.shape[1] != len(sizes):
+        raise ValueError(f"subgroup_sizes must have one size per column of weights ({weights.shape[1]}), "
+                         f"got {len(sizes)}")
+    check_probabilities(stage_probability, "stage_probability")
     index = np.repeat(np.arange(len(sizes)), sizes)
     z = np.array([gen.choice(len(thetas), p=weights[:, s]) for s in index], dtype=np.int64)
     stage = (gen.random(len(z)) < stage_probability).astype(np.int64)

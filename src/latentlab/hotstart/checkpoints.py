@@ -284,6 +284,10 @@ def checkpoint_from_fit(
         Store the per-person λ as well (batch checkpoints).
     metadata : dict, optional
     """
+    missing = [a for a in ("phi", "psi", "gamma", "kappa", "mu", "reference", "lam") if not hasattr(fit, a)]
+    if missing:
+        raise TypeError(f"fit must be a FitResult (with phi, psi, gamma, kappa, mu, reference, lam), "
+                        f"got {type(fit).__name__} without {missing}")
     K = int(fit.phi.shape[0] - 1)
     labels = tuple(signature_labels) if signature_labels is not None else tuple(f"sig{k}" for k in range(K)) + ("healthy",)
     return Checkpoint(

@@ -43,7 +43,7 @@ from scipy.linalg import cho_factor, cho_solve
 from tqdm import tqdm
 
 from latentlab._divergence import DivergenceError, DivergenceGuard
-from latentlab._validation import as_generator, check_integer, check_positive
+from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_real
 from latentlab.hotstart.checkpoints import Checkpoint
 from latentlab.signatures.data import SurvivalData
 from latentlab.signatures.device import resolve_device
@@ -91,7 +91,11 @@ def epochs_to_threshold(history: Sequence[float], threshold: float) -> int | Non
     >>> epochs_to_threshold([5.0, 3.0, 2.0, 1.0], 2.5), epochs_to_threshold([5.0], 1.0)
     (3, None)
     """
-    for epoch, value in enumerate(history, start=1):
+    history = check_array(history, "history", ndim=1, finite=False)
+    if np.isnan(history).any():
+        raise ValueError("history must not hold NaN")
+    threshold = check_real(threshold, "threshold")
+    for epoch, value in enumerate(history.tolist(), start=1):
         if value <= threshold:
             return epoch
     return None
@@ -104,6 +108,10 @@ def predict_hazards(checkpoint: Checkpoint, lam: npt.ArrayLike, *,
     Uses the checkpoint's φ and κ; computed on ``device`` (default CPU), returned
     as a float64 numpy array.
     """
+    if not isinstance(checkpoint, Checkpoint):
+        raise TypeError(f"checkpoint must be a Checkpoint, got {type(checkpoint).__name__}")
+    shape = checkpoint.shape
+    lam = check_array(lam, "lam", shape=(None, shape["n_signatures"], shape["n_times"]))
     return signature_pi(lam, checkpoint.phi, checkpoint.kappa, eps=1e-8, device=device)
 
 

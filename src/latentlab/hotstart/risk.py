@@ -159,6 +159,12 @@ def yearly_group_risk(hazards: npt.ArrayLike, diseases: Sequence[int], t: int) -
     return -np.expm1(_log_survival(pi, group, [t])[:, 0])
 
 
+def _check_window(window) -> "RiskWindow":
+    if not isinstance(window, RiskWindow):
+        raise TypeError(f"window must be a RiskWindow, got {type(window).__name__}")
+    return window
+
+
 def static_risk(hazards: npt.ArrayLike, diseases: Sequence[int], window: RiskWindow) -> np.ndarray:
     """k-year risk holding the yearly group risk at t₀ constant: 1 − (1 − r(t₀))^k.
 
@@ -171,7 +177,7 @@ def static_risk(hazards: npt.ArrayLike, diseases: Sequence[int], window: RiskWin
     0.19
     """
     pi = _check_hazards(hazards)
-    window.check_fits(pi.shape[2])
+    _check_window(window).check_fits(pi.shape[2])
     group = disease_group(diseases, pi.shape[1])
     return -np.expm1(window.horizon * _log_survival(pi, group, [window.start])[:, 0])
 
@@ -190,7 +196,7 @@ def dynamic_risk(hazards: npt.ArrayLike, diseases: Sequence[int], window: RiskWi
     (0.0, 0.5)
     """
     pi = _check_hazards(hazards)
-    window.check_fits(pi.shape[2])
+    _check_window(window).check_fits(pi.shape[2])
     group = disease_group(diseases, pi.shape[1])
     return -np.expm1(_log_survival(pi, group, window.times).sum(axis=1))
 

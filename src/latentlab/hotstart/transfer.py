@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from latentlab._validation import check_array, check_integer
+from latentlab._validation import check_array, check_integer, check_real
 
 __all__ = [
     "anchor_offsets",
@@ -151,6 +151,7 @@ def signature_disease_sets(
     best = np.argmax(rows, axis=0)
     assigned = np.ones(psi.shape[1], bool)
     if min_psi is not None:
+        min_psi = check_real(min_psi, "min_psi")
         assigned = rows.max(axis=0) >= min_psi
     return [np.flatnonzero((best == k) & assigned) for k in range(rows.shape[0])]
 

@@ -29,7 +29,14 @@ from tqdm import tqdm
 
 from latentlab._divergence import DivergenceGuard
 from latentlab._lse import logsumexp
-from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_probabilities
+from latentlab._validation import (
+    as_generator,
+    check_array,
+    check_integer,
+    check_positive,
+    check_probabilities,
+    check_same_length,
+)
 from latentlab.mcmc.ensemble import run_emcee
 from latentlab.mcmc.latent import gibbs_latent, log_joint, mh_swap_sampler
 from latentlab.mcmc.targets import ConditionalTarget, alr_from_simplex, simplex_from_alr
@@ -86,7 +93,13 @@ def relabel_samples(params_samples: np.ndarray, weight_samples: np.ndarray, refe
     >>> new_th[:, :, 0].tolist(), new_w[:, :, 0].tolist()
     ([[0.1, 0.9], [0.2, 0.8]], [[0.3, 0.7], [0.4, 0.6]])
     """
-    params_samples, weight_samples = np.asarray(params_samples), np.asarray(weight_samples)
+    params_samples = check_array(params_samples, "params_samples", ndim=3)
+    weight_samples = check_array(weight_samples, "weight_samples", ndim=3)
+    check_same_length({"params_samples": params_samples, "weight_samples": weight_samples})
+    reference = check_array(reference, "reference", shape=params_samples.shape[1:])
+    if weight_samples.shape[1] != params_samples.shape[1]:
+        raise ValueError(f"weight_samples must have K = {params_samples.shape[1]} components, "
+                         f"got shape {weight_samples.shape}")
     perms = np.array([align_components(theta, reference) for theta in params_samples])
     rows = np.arange(len(perms))[:, None]
     return params_samples[rows, perms], weight_samples[rows, perms]

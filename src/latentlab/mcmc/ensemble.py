@@ -107,18 +107,26 @@ def run_emcee(log_prob: Callable, start: np.ndarray, n_steps: int, *, n_walkers:
                        thin=int(thin), sampler=sampler)
 
 
+def _checked_chain(chain, burn) -> np.ndarray:
+    chain = check_array(chain, "chain", ndim=3)
+    burn = check_integer(burn, "burn", minimum=0, maximum=max(chain.shape[0] - 1, 0))
+    if chain.shape[0] - burn < 2:
+        raise ValueError(f"chain must have at least 2 steps after burn, got {chain.shape[0] - burn}")
+    return chain[burn:]
+
+
 def autocorr_time(chain: np.ndarray, burn: int = 0) -> np.ndarray:
     """Integrated autocorrelation time per parameter (``emcee.autocorr``), chain (n_steps, n_walkers, ndim).
 
     ``quiet=True``: short chains give an estimate (with emcee's warning) instead of an error.
     """
-    chain = np.asarray(chain)[burn:]
+    chain = _checked_chain(chain, burn)
     return np.asarray(emcee.autocorr.integrated_time(chain, quiet=True))
 
 
 def effective_sample_size(chain: np.ndarray, burn: int = 0) -> np.ndarray:
     """n_steps · n_walkers / τ per parameter."""
-    chain = np.asarray(chain)[burn:]
+    chain = _checked_chain(chain, burn)
     return chain.shape[0] * chain.shape[1] / autocorr_time(chain)
 
 

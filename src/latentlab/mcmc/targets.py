@@ -18,7 +18,7 @@ import numpy as np
 from scipy.special import gammaln, log_softmax
 
 from latentlab._lse import logsumexp
-from latentlab._validation import check_array, check_probabilities
+from latentlab._validation import check_array, check_in_range, check_positive, check_probabilities
 
 __all__ = ["simplex_from_alr", "alr_from_simplex", "log_beta_prior", "MarginalTarget", "ConditionalTarget"]
 
@@ -32,14 +32,18 @@ def simplex_from_alr(u: np.ndarray) -> np.ndarray:
     array([[0.5, 0.5],
            [0.5, 0.5]])
     """
-    u = np.asarray(u, dtype=float)
+    u = check_array(u, "u")
+    if u.ndim < 2:
+        raise ValueError(f"u must have at least 2 axes (..., K-1, S), got shape {u.shape}")
     padded = np.concatenate([u, np.zeros(u.shape[:-2] + (1, u.shape[-1]))], axis=-2)
     return np.exp(log_softmax(padded, axis=-2))
 
 
 def alr_from_simplex(weights: np.ndarray) -> np.ndarray:
     """Inverse of :func:`simplex_from_alr` (weights must be > 0)."""
-    w = np.asarray(weights, dtype=float)
+    w = check_probabilities(weights, "weights", sums_to_one_axis=-2)
+    if w.ndim < 2 or np.any(w <= 0):
+        raise ValueError("weights must have shape (..., K, S) with every entry > 0")
     return np.log(w[..., :-1, :]) - np.log(w[..., -1:, :])
 
 
@@ -53,7 +57,10 @@ def log_beta_prior(theta: np.ndarray, a: float = 1.0, b: float = 1.0) -> np.ndar
     >>> float(log_beta_prior(np.array([1.2])))
     -inf
     """
-    theta = np.asarray(theta, dtype=float)
+    theta = check_array(theta, "theta", finite=False)
+    if np.isnan(theta).any():
+        raise ValueError("theta must not hold NaN")
+    a, b = check_positive(a, "a"), check_positive(b, "b")
     inside = np.all((theta >= 0) & (theta <= 1), axis=-1)
     t = np.clip(theta, 1e-300, 1 - 1e-16)
     log_norm = gammaln(a + b) - gammaln(a) - gammaln(b)
@@ -64,7 +71,11 @@ def log_beta_prior(theta: np.ndarray, a: float = 1.0, b: float = 1.0) -> np.ndar
 class _Target:
     def __init__(self, component, data, subgroup_index, n_components: int, prior=(1.0, 1.0)) -> None:
         self.component, self.data = component, data
-        self.subgroup_index = np.asarray(subgroup_index, dtype=np.int64)
+        self.subgroup_index = check_array(subgroup_index, "subgroup_index", ndim=1, dtype=int)
+        check_in_range(self.subgroup_index, "subgroup_index", 0, np.inf)
+        prior = check_array(prior, "prior", shape=(2,))
+        if np.any(prior <= 0):
+            raise ValueError(f"prior must hold two Beta shape parameters > 0, got {prior.tolist()}")
         self.n_subgroups = int(self.subgroup_index.max()) + 1
         self.K, self.P = int(n_components), component.n_params
         self.prior = prior
@@ -111,7 +122,7 @@ class ConditionalTarget(_Target):
     def __init__(self, component, data, subgroup_index, n_components: int, latent, alpha: float = 1.0,
                  prior=(1.0, 1.0)) -> None:
         super().__init__(component, data, subgroup_index, n_components, prior)
-        self.alpha = float(alpha)
+        self.alpha = check_positive(alpha, "alpha")
         self.ndim = self.K * self.P + (self.K - 1) * self.n_subgroups
         self.set_latent(latent)
 

@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import expit, log_softmax as _log_softmax
 
+from latentlab._validation import check_array
+
 __all__ = [
     "sigmoid",
     "softmax",
@@ -38,12 +40,12 @@ def sigmoid(z: Array) -> Array:
     >>> sigmoid(np.array([-1000.0, 0.0, 1000.0]))
     array([0. , 0.5, 1. ])
     """
-    return expit(z)
+    return expit(check_array(z, "z", dtype=None))
 
 
 def log_softmax(z: Array) -> Array:
     """log softmax along the last axis, computed as z − logsumexp(z)."""
-    return _log_softmax(z, axis=-1)
+    return _log_softmax(check_array(z, "z", dtype=None), axis=-1)
 
 
 def softmax(z: Array) -> Array:
@@ -85,7 +87,7 @@ class Sigmoid(Activation):
     name = "sigmoid"
 
     def forward(self, z: Array) -> Array:
-        self._a = sigmoid(z)
+        self._a = expit(z)
         return self._a
 
     def backward(self, grad: Array) -> Array:
@@ -124,7 +126,7 @@ class Softmax(Activation):
     name = "softmax"
 
     def forward(self, z: Array) -> Array:
-        self._a = softmax(z)
+        self._a = np.exp(_log_softmax(z, axis=-1))
         return self._a
 
     def backward(self, grad: Array) -> Array:

@@ -32,6 +32,8 @@ def numerical_gradient(function: Callable[[], float], array: Array, step: float 
     array([ 3., 12.])
     """
     step = check_positive(step, "step")
+    if not callable(function):
+        raise TypeError(f"function must be callable, got {type(function).__name__}")
     grad = np.zeros_like(array, dtype=np.float64)
     flat, flat_grad = array.reshape(-1), grad.reshape(-1)
     for j in range(flat.size):

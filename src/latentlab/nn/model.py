@@ -45,6 +45,12 @@ class Sequential:
 
     def __init__(self, layers: Sequence) -> None:
         self.layers = list(layers)
+        if not self.layers:
+            raise ValueError("layers must hold at least one layer, got none")
+        for index, layer in enumerate(self.layers):
+            if not (hasattr(layer, "forward") and hasattr(layer, "backward")):
+                raise TypeError(f"layers[{index}] must be a layer (Dense or an activation), "
+                                f"got {type(layer).__name__}")
         width = None
         for index, layer in enumerate(self.layers):
             if isinstance(layer, Dense):
@@ -176,4 +182,6 @@ def loss_and_gradients(model: Sequential, loss: Loss, X: Array, y) -> float:
 
 def layer_gradient_norms(model: Sequential) -> list[float]:
     """Frobenius norm of ∂L/∂W for each Dense layer, input side first (after a backward pass)."""
+    if not isinstance(model, Sequential):
+        raise TypeError(f"model must be a Sequential (or MLP), got {type(model).__name__}")
     return [float(np.linalg.norm(layer.grad_weight)) for layer in model.layers if isinstance(layer, Dense)]

@@ -172,6 +172,8 @@ def clip_grad_norm(gradients: Sequence[Array], max_norm: float) -> float:
     """
     max_norm = check_positive(max_norm, "max_norm")
     total = float(np.sqrt(sum(np.vdot(g, g) for g in gradients)))
+    if not np.isfinite(total):
+        raise ValueError(f"gradients must be finite to clip, got a joint norm of {total}")
     coefficient = max_norm / (total + 1e-6)
     if coefficient < 1:
         for g in gradients:
@@ -181,4 +183,6 @@ def clip_grad_norm(gradients: Sequence[Array], max_norm: float) -> float:
 
 def penalty(parameters: Sequence[Array], *, weight_decay: float = 0.0, l1: float = 0.0) -> float:
     """The regularisation term λ₂/2 Σθ² + λ₁ Σ|θ| whose gradient the optimisers add."""
+    weight_decay = check_positive(weight_decay, "weight_decay", strict=False)
+    l1 = check_positive(l1, "l1", strict=False)
     return float(sum(weight_decay / 2 * np.sum(p * p) + l1 * np.sum(np.abs(p)) for p in parameters))

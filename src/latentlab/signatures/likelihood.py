@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 import torch
 
+from latentlab._validation import check_array, check_integer, check_option, check_positive
 from latentlab.signatures import _kernel
 from latentlab.signatures.device import auto_chunk_size, resolve_device
 
@@ -69,7 +70,15 @@ def as_survival_tensors(
         )
     if E_t.dtype.is_floating_point or E_t.dtype == torch.bool:
         raise ValueError(f"E must hold integers, got dtype {E_t.dtype}")
+    if E_t.numel() and int(E_t.min()) < 0:
+        raise ValueError(f"E must hold age indices >= 0, got a minimum of {int(E_t.min())}")
     return E_t.to(torch.int64), event_t.to(torch.bool)
+
+
+def _check_nll_options(eps, reduction) -> None:
+    if not 0 < check_positive(eps, "eps") < 0.5:
+        raise ValueError(f"eps must lie in (0, 0.5) (π is clamped to [eps, 1 - eps]), got {eps}")
+    check_option(reduction, "reduction", ("sum", "none"))
 
 
 def survival_nll_from_pi(
@@ -97,6 +106,9 @@ def survival_nll_from_pi(
     >>> round(float(survival_nll_from_pi(pi, [[2]], [[True]])), 4)   # -(2 log 0.9 + log 0.1)
     2.5133
     """
+    _check_nll_options(eps, reduction)
+    if not torch.is_tensor(pi):
+        raise TypeError(f"pi must be a torch.Tensor, got {type(pi).__name__}")
     E_t, event_t = as_survival_tensors(E, event, device=pi.device)
     if pi.ndim != 3 or tuple(pi.shape[:2]) != tuple(E_t.shape):
         raise ValueError(
@@ -265,6 +277,12 @@ def signature_nll(
     >>> round(float(signature_nll(lam, phi, 1.0, [[2], [1]], [[True], [False]])), 4)
     2.6346
     """
+    _check_nll_options(eps, reduction)
+    if chunk_size is not None:
+        check_integer(chunk_size, "chunk_size", minimum=1)
+    for name, value in (("lam", lam), ("phi", phi)):
+        if not torch.is_tensor(value):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
     if (
         lam.ndim != 3
         or phi.ndim != 3
@@ -338,6 +356,11 @@ def signature_pi(
     >>> signature_pi(np.zeros((1, 2, 1)), np.zeros((2, 1, 1)), 1.0).tolist()
     [[[0.5]]]
     """
+    lam = check_array(lam, "lam", ndim=3)
+    phi = check_array(phi, "phi", shape=(lam.shape[1], None, lam.shape[2]))
+    kappa = check_positive(float(kappa) if isinstance(kappa, torch.Tensor) else kappa, "kappa")
+    if not 0 <= check_positive(eps, "eps", strict=False) < 0.5:
+        raise ValueError(f"eps must lie in [0, 0.5), got {eps}")
     device = resolve_device(device)
     lam_t = torch.tensor(np.array(lam, dtype=np.float64), device=device)
     phi_t = torch.tensor(np.array(phi, dtype=np.float64), device=device)
