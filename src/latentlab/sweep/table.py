@@ -361,6 +361,7 @@ def driver_analysis(
         for b in range(len(boots)):
             idx = rng.integers(0, len(y), len(y))
             boots[b] = [spearmanr(X[idx, j], y[idx])[0] for j in range(len(parameters))]
-    low, high = np.nanpercentile(boots, [2.5, 97.5], axis=0)
+        # a constant parameter has no correlation: NaN interval, no warning
+        low, high = np.nanpercentile(boots, [2.5, 97.5], axis=0)
     return pd.DataFrame({"coefficient": coefficients, "spearman": np.asarray(rho, dtype=float),
                          "spearman_low": low, "spearman_high": high}, index=list(parameters))
