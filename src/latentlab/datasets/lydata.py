@@ -40,9 +40,6 @@ location instead.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
@@ -50,10 +47,13 @@ from importlib import resources
 import numpy as np
 
 from latentlab._validation import check_integer
+from latentlab.datasets._lydata_parse import (
+    RULES, _not_involvement, _read_rows, _subgroups, aggregate_level, parse_involvement,
+)
 
 __all__ = [
     "LymphCohort", "read_lydata", "load_isb_multisite", "load_usz_oropharynx",
-    "parse_involvement", "LNLS", "MODALITIES", "LITERATURE_SPEC_SENS",
+    "parse_involvement", "aggregate_level", "LNLS", "MODALITIES", "LITERATURE_SPEC_SENS",
 ]
 
 LNLS = ("I", "II", "III", "IV", "V")
@@ -66,7 +66,6 @@ LITERATURE_SPEC_SENS = {
 }
 SUBLEVELS = {"I": ("Ia", "Ib"), "II": ("IIa", "IIb"), "V": ("Va", "Vb")}
 _NOT_MODALITIES = {"patient", "tumor"}
-_RULES = ("complete", "any_positive")
 
 
 @dataclass(frozen=True)
@@ -178,68 +177,6 @@ class LymphCohort:
         return tuple(np.where(none, np.nan, r) for r in rates)
 
 
-def parse_involvement(values, name: str = "involvement") -> np.ndarray:
-    """Map 'True'/'False'/'' (any case) to 1.0/0.0/NaN; anything else raises ``ValueError``.
-
-    Examples
-    --------
-    >>> parse_involvement(["True", "", "False"]).tolist()
-    [1.0, nan, 0.0]
-    """
-    lookup = {"true": 1.0, "false": 0.0, "": np.nan, "nan": np.nan}
-    out = np.empty(len(values))
-    for i, value in enumerate(values):
-        key = str(value).strip().lower()
-        if key not in lookup:
-            raise ValueError(f"{name} must be True, False or empty (missing), "
-                             f"got {value!r} in row {i}")
-        out[i] = lookup[key]
-    return out
-
-
-def aggregate_level(level, subs, rule: str = "complete") -> np.ndarray:
-    """Combine a level's own column (or None) with its sub-level columns (see module notes).
-
-    Examples
-    --------
-    >>> nan = np.nan
-    >>> ia, ib = np.array([nan, nan, 0.0, nan]), np.array([1.0, 0.0, 0.0, nan])
-    >>> aggregate_level(None, [ia, ib]).tolist()
-    [nan, nan, 0.0, nan]
-    >>> aggregate_level(None, [ia, ib], rule="any_positive").tolist()
-    [1.0, nan, 0.0, nan]
-    """
-    if rule not in _RULES:
-        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
-    if not subs:
-        if level is None:
-            raise ValueError("aggregate_level needs the level column or its sub-levels")
-        return np.asarray(level, dtype=float)
-    subs_arr = np.column_stack(subs)
-    any_involved = np.any(subs_arr == 1, axis=1)
-    from_subs = np.where(any_involved, 1.0, 0.0)
-    complete = ~np.isnan(subs_arr).any(axis=1)
-    known = complete | any_involved if rule == "any_positive" else complete
-    out = np.where(known, from_subs, np.nan)
-    if level is not None:
-        level = np.asarray(level, dtype=float)
-        out = np.where(np.isnan(level), out, level)
-        out = np.where(any_involved & (level == 0), 1.0, out)  # a positive sub-level wins
-    return out
-
-
-def _read_rows(source):
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, "r", encoding="utf-8", newline="") as handle:
-            return list(csv.reader(handle))
-    if hasattr(source, "read"):
-        text = source.read()
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        return list(csv.reader(io.StringIO(text)))
-    raise TypeError(f"source must be a path or a file object, got {type(source).__name__}")
-
-
 def read_lydata(source, *, side: str = "ipsi", lnls=LNLS, min_subgroup_size: int = 15,
                 subgroup_by: str = "subsite", sublevel_rule: str = "complete") -> LymphCohort:
     """Read a lyDATA table (path or file object) into a :class:`LymphCohort`.
@@ -280,8 +217,8 @@ def read_lydata(source, *, side: str = "ipsi", lnls=LNLS, min_subgroup_size: int
         raise ValueError(f"side must be 'ipsi' or 'contra', got {side!r}")
     if subgroup_by not in ("subsite", "location"):
         raise ValueError(f"subgroup_by must be 'subsite' or 'location', got {subgroup_by!r}")
-    if sublevel_rule not in _RULES:
-        raise ValueError(f"sublevel_rule must be one of {_RULES}, got {sublevel_rule!r}")
+    if sublevel_rule not in RULES:
+        raise ValueError(f"sublevel_rule must be one of {RULES}, got {sublevel_rule!r}")
     check_integer(min_subgroup_size, "min_subgroup_size", minimum=1)
     lnls = tuple(lnls)
     rows = _read_rows(source)
@@ -350,22 +287,6 @@ def read_lydata(source, *, side: str = "ipsi", lnls=LNLS, min_subgroup_size: int
     return LymphCohort(involvement=involvement, subsite=subsite, location=location,
                        subgroup=np.asarray(subgroup), t_stage=t_stage,
                        patient_id=np.array(ids), lnls=lnls)
-
-
-def _not_involvement(column, body, top):
-    cells = [row[j] for (t, sd, _), j in column.items() if t == top
-             and sd in ("ipsi", "contra") for row in body]
-    # counts or codes (e.g. "3", "1a"), not one True/False: not a modality
-    return not any(c.strip().lower() in ("true", "false") for c in cells)
-
-
-def _subgroups(subsite, location, minimum):
-    counts = Counter(subsite.tolist())
-    rare = np.array([counts[s] < minimum for s in subsite])
-    pools = Counter(location[rare].tolist())
-    return np.array([s if not r else (f"{loc} (rare codes)" if pools[loc] >= minimum
-                                      else "other (rare codes)")
-                     for s, loc, r in zip(subsite, location, rare)])
 
 
 def _shipped(folder):

@@ -4,7 +4,8 @@
 - :mod:`latentlab.mcmc.ensemble`: a seeded emcee wrapper and convergence diagnostics;
 - :mod:`latentlab.mcmc.latent`: exact (tempered) Gibbs and the reference's 2-way MH swap;
 - :mod:`latentlab.mcmc.aip`: the alternating latent/parameter loop with a temperature schedule;
-- :mod:`latentlab.mcmc.diagnostics`: R̂ and ESS from independent chains or ensembles.
+- :mod:`latentlab.mcmc.diagnostics`: R̂ and ESS from independent chains or ensembles;
+- :mod:`latentlab.mcmc.marginal`: independent chains on p(θ, π | x), assignments summed out.
 """
 
 from latentlab.mcmc.aip import AIPResult, aip_sample, linear_schedule, relabel_samples
@@ -13,6 +14,7 @@ from latentlab.mcmc.ensemble import (
     ChainResult, autocorr_time, effective_sample_size, run_emcee, split_rhat,
 )
 from latentlab.mcmc.latent import gibbs_latent, log_joint, mh_swap_sampler
+from latentlab.mcmc.marginal import MarginalChains, marginal_chains
 from latentlab.mcmc.targets import (
     ConditionalTarget, MarginalTarget, alr_from_simplex, log_beta_prior, simplex_from_alr,
 )
@@ -22,5 +24,5 @@ __all__ = [
     "effective_sample_size", "run_emcee", "split_rhat", "gibbs_latent", "log_joint",
     "mh_swap_sampler", "ConditionalTarget", "MarginalTarget", "alr_from_simplex",
     "log_beta_prior", "simplex_from_alr", "Summary", "ensemble_diagnostics", "ess", "rhat",
-    "summarize",
+    "summarize", "MarginalChains", "marginal_chains",
 ]

@@ -13,6 +13,7 @@ integrated autocorrelation time.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import emcee
@@ -22,7 +23,7 @@ from scipy.stats import rankdata
 
 from latentlab._validation import check_array
 
-__all__ = ["rhat", "ess", "ensemble_diagnostics", "summarize", "Summary"]
+__all__ = ["rhat", "ess", "ensemble_diagnostics", "summarize", "Summary", "quiet_integrated_time"]
 
 
 def _as_draws(draws) -> np.ndarray:
@@ -139,8 +140,23 @@ def ensemble_diagnostics(chains, burn: int = 0):
         raise ValueError("chains must all have the same shape (n_steps, n_walkers, ndim)")
     steps, walkers, ndim = kept[0].shape
     flat = np.stack([c.reshape(steps * walkers, ndim) for c in kept])
-    total = sum(steps * walkers / emcee.autocorr.integrated_time(c, quiet=True) for c in kept)
-    return rhat(flat), np.asarray(total)
+    taus = np.array([quiet_integrated_time(c) for c in kept])
+    return rhat(flat), np.asarray((steps * walkers / taus).sum(axis=0))
+
+
+def quiet_integrated_time(chain: np.ndarray) -> np.ndarray:
+    """emcee's integrated autocorrelation time (n_steps, n_walkers, ndim) → (ndim,), silently.
+
+    emcee logs a warning when the chain is shorter than 50 τ; callers compare the
+    length with τ themselves (and say so), so the warning is not printed.
+    """
+    log = logging.getLogger("emcee.autocorr")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        return np.asarray(emcee.autocorr.integrated_time(chain, quiet=True))
+    finally:
+        log.setLevel(level)
 
 
 @dataclass(frozen=True)

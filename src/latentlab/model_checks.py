@@ -1,0 +1,123 @@
+"""Choosing K and checking a fitted subgroup mixture (chapter 3).
+
+- :func:`stratified_folds`, :func:`heldout_logliks`: cross-validated held-out
+  log-likelihood per patient, folds stratified by subgroup so every subgroup's
+  weights are learned in every training set;
+- :func:`information_criteria`: AIC and BIC with the number of free parameters;
+- :func:`replicated_prevalence`: posterior predictive replicates of the observed
+  involvement per subgroup and level, with each patient's own missingness.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from latentlab._lse import logsumexp
+from latentlab._validation import as_generator, check_integer
+from latentlab.mixture import ConvergenceWarning, encode_subgroups, fit_em
+
+__all__ = ["stratified_folds", "heldout_logliks", "information_criteria", "n_free_parameters",
+           "replicated_prevalence"]
+
+
+def stratified_folds(subgroup_index, n_folds: int, rng=None) -> np.ndarray:
+    """Fold number per patient, each subgroup dealt round-robin over the folds in random order.
+
+    Examples
+    --------
+    >>> folds = stratified_folds([0, 0, 0, 1, 1, 1], 3, rng=0)
+    >>> sorted(folds[:3].tolist()), sorted(folds[3:].tolist())
+    ([0, 1, 2], [0, 1, 2])
+    """
+    index = np.asarray(subgroup_index)
+    check_integer(n_folds, "n_folds", minimum=2)
+    gen = as_generator(rng)
+    folds = np.empty(len(index), dtype=np.int64)
+    start = 0
+    for s in np.unique(index):
+        members = gen.permutation(np.flatnonzero(index == s))
+        folds[members] = (start + np.arange(len(members))) % n_folds
+        start += len(members)
+    return folds
+
+
+def n_free_parameters(component, n_components: int, n_subgroups: int) -> int:
+    """K·P component parameters plus (K − 1)·S free weights."""
+    return n_components * component.n_params + (n_components - 1) * n_subgroups
+
+
+def information_criteria(loglik: float, n_params: int, n_obs: int) -> tuple[float, float]:
+    """(AIC, BIC) = (−2ℓ + 2p, −2ℓ + p log n); smaller is better.
+
+    Examples
+    --------
+    >>> information_criteria(-100.0, 3, 50)
+    (206.0, 211.736069016...)
+    """
+    return float(-2 * loglik + 2 * n_params), float(-2 * loglik + n_params * np.log(n_obs))
+
+
+def heldout_logliks(component, X, subgroups, n_components: int, folds, *, stage=None,
+                    init=None, max_iter: int = 100, tol: float = 1e-2, rng=None,
+                    sort_by=0) -> np.ndarray:
+    """log p(x_i | fit without i's fold), per patient, for a K-component mixture.
+
+    Each fold's training set is fitted by :func:`~latentlab.mixture.fit_em` (one
+    start; ``init``, an :class:`~latentlab.mixture.EMResult` on all patients, warm-
+    starts it, which is much cheaper and, if anything, flatters larger K less than
+    random starts would hurt it); held-out patients are scored with their
+    subgroup's weights from the training fit.
+    """
+    index, labels = encode_subgroups(subgroups)
+    folds = np.asarray(folds)
+    stage = np.zeros(len(index), dtype=np.int64) if stage is None else np.asarray(stage)
+    X = np.asarray(X, dtype=float)
+    out = np.empty(len(index))
+    gen = as_generator(rng)
+    for f in np.unique(folds):
+        train, test = folds != f, folds == f
+        if len(set(index[train].tolist())) != len(labels):
+            raise ValueError(f"fold {f} leaves a subgroup out of training; use fewer folds")
+        kwargs = {} if init is None else {"init_thetas": init.thetas, "init_weights": init.weights}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fit = fit_em(component, X[train], index[train], n_components, stage=stage[train],
+                         n_restarts=1, max_iter=max_iter, tol=tol, rng=gen, sort_by=sort_by,
+                         **kwargs)
+        ll = component.log_likelihoods(fit.thetas, component.prepare(X[test], stage[test]))
+        with np.errstate(divide="ignore"):
+            log_w = np.log(fit.weights[:, index[test]]).T
+        out[test] = logsumexp(ll + log_w, axis=1)
+    return out
+
+
+def replicated_prevalence(component, theta_draws, weight_draws, X, subgroup_index, stage,
+                          n_subgroups: int, rng=None) -> np.ndarray:
+    """Replicated observed prevalence per draw, subgroup and column: (D, S, L).
+
+    For every posterior draw (θ (K, P), π (K, S)) each patient gets a component
+    from its subgroup's weights and a hidden state from that component's state
+    distribution at its T-stage; the state is observed through the component's
+    (first) modality wherever the patient's own entry of ``X`` is observed.
+    """
+    gen = as_generator(rng)
+    X = np.asarray(X, dtype=float)
+    index, stage = np.asarray(subgroup_index), np.asarray(stage)
+    observed = ~np.isnan(X)
+    spec, sens = next(iter(component.modalities.values()))
+    onehot = np.eye(n_subgroups)[index]
+    counts = onehot.T @ observed
+    out = np.empty((len(theta_draws), n_subgroups, X.shape[1]))
+    for d, (theta, weights) in enumerate(zip(theta_draws, weight_draws)):
+        cum_w = np.cumsum(weights[:, index], axis=0)                # (K, N)
+        z = (gen.random(len(index)) > cum_w).sum(axis=0).clip(0, len(theta) - 1)
+        dists = component.state_distributions(theta)[z, stage]     # (N, n_states)
+        state = (gen.random(len(index))[:, None] > np.cumsum(dists, axis=1)).sum(axis=1)
+        hidden = component.bits[state.clip(0, component.n_states - 1)]
+        p_pos = np.where(hidden == 1, sens, 1.0 - spec)
+        rep = (gen.random(hidden.shape) < p_pos) & observed
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[d] = (onehot.T @ rep) / np.where(counts > 0, counts, np.nan)
+    return out
