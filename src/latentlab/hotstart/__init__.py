@@ -11,6 +11,11 @@ One module per idea:
 * :mod:`~latentlab.hotstart.metrics`: AUC with a bootstrap interval, binned calibration.
 * :mod:`~latentlab.hotstart.transfer`: re-anchoring signatures on another cohort's
   prevalence (our extension) and modified-Jaccard signature matching.
+* :mod:`~latentlab.hotstart.pooling`: pooling strategies that respect the κ symmetry.
+* :mod:`~latentlab.hotstart.calibration`: predicted/true hazard ratios, Poisson
+  intervals, recalibration of a master on its training batches.
+* :mod:`~latentlab.hotstart.comparison`: hot start versus cold fit, scored on the
+  predictions after enrollment.
 """
 
 from latentlab.hotstart.checkpoints import (
