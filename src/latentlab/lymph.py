@@ -66,6 +66,8 @@ def early_late(t_stage) -> np.ndarray:
     [0, 0, 1, 1]
     """
     stages = check_array(t_stage, "t_stage", ndim=1, dtype=int)
+    if stages.size == 0:
+        raise ValueError("t_stage must hold at least one T-stage, got an empty array")
     check_in_range(stages, "t_stage", 0, 4)
     return (stages >= 3).astype(np.int64)
 
@@ -306,6 +308,8 @@ def observed_prevalence(X, subgroup_index, n_subgroups: int) -> np.ndarray:
     """
     X = check_array(X, "X", ndim=2, allow_nan=True)
     index = check_array(subgroup_index, "subgroup_index", shape=(len(X),), dtype=int)
+    n_subgroups = check_integer(n_subgroups, "n_subgroups", minimum=1)
+    check_in_range(index, "subgroup_index", 0, n_subgroups - 1)
     observed = ~np.isnan(X)
     onehot = np.eye(n_subgroups)[index]
     counts = onehot.T @ observed

@@ -39,7 +39,7 @@ import numpy.typing as npt
 import torch
 from scipy.special import expit, log_expit, log_softmax, logit, logsumexp, softmax
 
-from latentlab._validation import as_generator, check_array, check_integer, check_positive
+from latentlab._validation import as_generator, check_array, check_integer, check_positive, check_real
 
 __all__ = [
     "STAGES",
@@ -110,6 +110,13 @@ def forward(stage: Stage, lam, phi, *, kappa: float = 1.0, mu=None, eps: float |
 def forward_torch(stage: Stage, lam: torch.Tensor, phi: torch.Tensor, *, kappa: float | torch.Tensor = 1.0,
                   mu: torch.Tensor | None = None) -> torch.Tensor:
     """The same maps as :func:`forward` for torch tensors (differentiable, unclamped)."""
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of 1, 2, 3, 4, got {stage!r}")
+    for name, value in (("lam", lam), ("phi", phi)):
+        if not torch.is_tensor(value):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+        if value.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got {value.dtype}")
     if stage == 1:
         return torch.sigmoid(lam @ phi)
     if stage == 2:
@@ -138,7 +145,9 @@ def add_healthy_signature(lam, psi, *, healthy_lambda=-5.0, healthy_psi: float =
     As θ_healthy → 1, stage 4 gives π_d → κ σ(μ_d + healthy_psi).
     """
     lam = check_array(lam, "lam")
-    psi = check_array(psi, "psi", ndim=2)
+    psi = check_array(psi, "psi", ndim=2, shape=(lam.shape[-1] if lam.ndim else None, None))
+    healthy_psi = check_real(healthy_psi, "healthy_psi")
+    healthy_lambda = check_array(healthy_lambda, "healthy_lambda")
     extra = np.broadcast_to(np.asarray(healthy_lambda, dtype=float), lam.shape[:-1])[..., None]
     return np.concatenate([lam, extra], axis=-1), np.vstack([psi, np.full((1, psi.shape[1]), healthy_psi)])
 
@@ -244,6 +253,9 @@ def separation(stage: Stage, lam_a, lam_b, phi, *, kappa: float = 1.0, mu=None) 
     >>> separation(1, a, b, phi)
     80.0
     """
+    lam_a, lam_b = check_array(lam_a, "lam_a"), check_array(lam_b, "lam_b")
+    if lam_a.shape != lam_b.shape:
+        raise ValueError(f"lam_a and lam_b must have the same shape, got {lam_a.shape} and {lam_b.shape}")
     diff = log_odds(stage, lam_a, phi, kappa=kappa, mu=mu) - log_odds(
         stage, lam_b, phi, kappa=kappa, mu=mu
     )

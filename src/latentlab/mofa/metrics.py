@@ -13,7 +13,7 @@ from typing import Mapping, Sequence
 import numpy as np
 from scipy.stats import hypergeom, kruskal
 
-from latentlab._validation import check_array, check_integer, check_same_length
+from latentlab._validation import check_array, check_integer, check_probabilities, check_same_length
 
 __all__ = [
     "variance_explained",
@@ -101,7 +101,10 @@ def factor_activity(slab_probability: np.ndarray, threshold: float = 0.5) -> np.
     >>> factor_activity(np.array([[0.9, 0.1], [0.8, 0.2]])).tolist()
     [1.0, 0.0]
     """
-    gamma = check_array(slab_probability, "slab_probability", ndim=2)
+    gamma = check_probabilities(slab_probability, "slab_probability")
+    if gamma.ndim != 2:
+        raise ValueError(f"slab_probability must be a 2-D array (D, K), got shape {gamma.shape}")
+    threshold = float(check_probabilities(threshold, "threshold"))
     return (gamma > threshold).mean(axis=0)
 
 
@@ -160,7 +163,10 @@ def match_factors(reference: np.ndarray, other: np.ndarray) -> tuple[np.ndarray,
     >>> index.tolist(), corr.round(3).tolist()
     ([1, 0], [-1.0, -1.0])
     """
-    R = _standardise(np.asarray(reference, float)).T @ _standardise(np.asarray(other, float))
+    reference = check_array(reference, "reference", ndim=2)
+    other = check_array(other, "other", ndim=2)
+    check_same_length({"reference": reference, "other": other})
+    R = _standardise(reference).T @ _standardise(other)
     index = np.argmax(np.abs(R), axis=1)
     return index, R[np.arange(R.shape[0]), index]
 
@@ -210,6 +216,12 @@ def restart_reproducibility(factor_sets: Sequence[np.ndarray]) -> np.ndarray:
     """
     if len(factor_sets) < 2:
         raise ValueError(f"factor_sets must hold at least two fits, got {len(factor_sets)}")
+    factor_sets = [check_array(f, f"factor_sets[{i}]", ndim=2) for i, f in enumerate(factor_sets)]
+    if len(factor_sets) < 2:
+        raise ValueError(f"factor_sets must hold at least 2 fits to compare, got {len(factor_sets)}")
+    for i, other in enumerate(factor_sets[1:], start=1):
+        if len(other) != len(factor_sets[0]):
+            raise ValueError(f"factor_sets[{i}] has {len(other)} samples, factor_sets[0] has {len(factor_sets[0])}")
     reference = factor_sets[0]
     return np.array([np.abs(match_factors(reference, other)[1]) for other in factor_sets[1:]])
 

@@ -190,3 +190,10 @@ class SurvivalData:
         E = np.minimum(self.E, cap)
         event = self.event & (self.E <= cap)
         return SurvivalData(E=E, event=event, G=self.G, n_times=self.n_times)
+
+
+def check_survival_data(data, name: str = "data") -> SurvivalData:
+    """Raise ``TypeError`` unless ``data`` is a :class:`SurvivalData`; return it."""
+    if not isinstance(data, SurvivalData):
+        raise TypeError(f"{name} must be a SurvivalData, got {type(data).__name__}")
+    return data

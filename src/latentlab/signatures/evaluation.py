@@ -8,6 +8,7 @@ from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import roc_auc_score
 
 from latentlab._validation import check_array, check_integer, check_positive, check_probabilities
+from latentlab.signatures.data import check_survival_data
 
 __all__ = ["match_signatures", "matched_correlation", "event_auc", "signature_contrasts", "window_outcomes", "frozen_theta_risk",
            "mean_disease_auc"]
@@ -95,6 +96,8 @@ def window_outcomes(data, start: int, stop: int) -> tuple[npt.NDArray[np.bool_],
         At risk at ``start`` (E ≥ start) and either diagnosed in the window or
         followed to ``stop − 1``; people censored inside the window are excluded.
     """
+    check_survival_data(data)
+    start, stop = check_integer(start, "start"), check_integer(stop, "stop")
     if not 0 <= start < stop <= data.n_times:
         raise ValueError(f"need 0 <= start < stop <= n_times = {data.n_times}, got start={start}, stop={stop}")
     in_window = (data.E >= start) & (data.E < stop)
@@ -135,6 +138,7 @@ def mean_disease_auc(scores, outcome, eligible, *, min_events: int = 5) -> float
     scores = check_array(scores, "scores", ndim=2)
     outcome = check_array(outcome, "outcome", shape=scores.shape, dtype=bool)
     eligible = check_array(eligible, "eligible", shape=scores.shape, dtype=bool)
+    min_events = check_integer(min_events, "min_events", minimum=1)
     values = []
     for d in range(scores.shape[1]):
         y = outcome[eligible[:, d], d]

@@ -20,7 +20,7 @@ from scipy.special import logit
 from sklearn.cluster import SpectralClustering
 
 from latentlab._validation import as_generator, check_array, check_in_range, check_integer, check_positive
-from latentlab.signatures.data import SurvivalData
+from latentlab.signatures.data import SurvivalData, check_survival_data
 from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.objective import HEALTHY_MEAN
 from latentlab.signatures.prevalence import prevalence_logit
@@ -64,6 +64,7 @@ def disease_correlation(data: SurvivalData) -> npt.NDArray[np.float64]:
 
     Diseases never (or always) diagnosed get correlation 0 with the others.
     """
+    check_survival_data(data)
     X = data.event.astype(np.float64)
     X = X - X.mean(axis=0)
     norms = np.sqrt((X**2).sum(axis=0))
@@ -86,6 +87,7 @@ def cluster_diseases(data: SurvivalData, n_clusters: int, *, rng=None, n_init: i
     >>> cluster_diseases(sim.data, 2, rng=0).shape
     (8,)
     """
+    check_survival_data(data)
     n_clusters = check_integer(n_clusters, "n_clusters", minimum=1, maximum=data.n_diseases)
     if n_clusters == 1:
         return np.zeros(data.n_diseases, dtype=np.int64)
@@ -105,8 +107,10 @@ def reference_trajectories(data: SurvivalData, clusters, n_signatures: int, *, f
     multiplied by 0.99 before the logit, as in the reference. ``flat=True``
     returns zeros.
     """
+    check_survival_data(data)
     K = check_integer(n_signatures, "n_signatures", minimum=1)
     clusters = check_array(clusters, "clusters", shape=(data.n_diseases,), dtype=int)
+    check_in_range(clusters, "clusters", 0, K - 1)
     if flat:
         return np.zeros((K, data.n_times))
     counts = np.zeros((K, data.n_times))
@@ -142,8 +146,12 @@ def initial_gamma(data: SurvivalData, clusters, n_signatures: int, *, floor: flo
     floor widens the gap between diagnosed and undiagnosed people and so
     scales the starting γ up (1e−8 gives a γ about 1.5 times larger).
     """
+    check_survival_data(data)
     K = check_integer(n_signatures, "n_signatures", minimum=1)
     clusters = check_array(clusters, "clusters", shape=(data.n_diseases,), dtype=int)
+    check_in_range(clusters, "clusters", 0, K - 1)
+    if not 0 < check_positive(floor, "floor") < 0.5:
+        raise ValueError(f"floor must lie in (0, 0.5), got {floor}")
     if data.n_covariates == 0:
         return np.zeros((0, K))
     x = np.where(data.event, logit(1.0 / data.n_times), logit(floor))

@@ -28,6 +28,7 @@ from typing import Literal, NamedTuple
 
 import torch
 
+from latentlab._validation import check_positive
 from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.likelihood import DEFAULT_EPS, signature_nll
 
@@ -75,6 +76,19 @@ class ModelPriors:
     prior_weight: float = 1e-4
     healthy_mean: float = HEALTHY_MEAN
 
+    def __post_init__(self) -> None:
+        for name in ("mu", "reference", "G"):
+            value = getattr(self, name)
+            if not torch.is_tensor(value) or value.ndim != 2:
+                raise TypeError(f"{name} must be a 2-D torch.Tensor, got {type(value).__name__}")
+        if self.reference.shape[1] != self.mu.shape[1]:
+            raise ValueError(f"reference must have T = {self.mu.shape[1]} columns like mu, "
+                             f"got shape {tuple(self.reference.shape)}")
+        for name in ("lambda_prior", "phi_prior"):
+            if not isinstance(getattr(self, name), GaussianProcessPrior):
+                raise TypeError(f"{name} must be a GaussianProcessPrior, got {type(getattr(self, name)).__name__}")
+        check_positive(self.prior_weight, "prior_weight", strict=False)
+
     @property
     def n_signatures(self) -> int:
         """K, the number of disease signatures (the healthy one excluded)."""
@@ -90,6 +104,13 @@ class ObjectiveTerms(NamedTuple):
     q_phi: float
 
 
+def _check_tensors(**tensors) -> None:
+    for name, value in tensors.items():
+        if not torch.is_tensor(value) or value.ndim != 2:
+            raise TypeError(f"{name} must be a 2-D torch.Tensor, got "
+                            f"{type(value).__name__} of shape {tuple(getattr(value, 'shape', ()))}")
+
+
 def lambda_prior_mean(G: torch.Tensor, gamma: torch.Tensor, reference: torch.Tensor,
                       healthy_mean: float = HEALTHY_MEAN) -> torch.Tensor:
     """Prior mean of λ, shape (N, K+1, T): r_k(t) + G_i γ_k, and ``healthy_mean`` for index K.
@@ -102,6 +123,10 @@ def lambda_prior_mean(G: torch.Tensor, gamma: torch.Tensor, reference: torch.Ten
     >>> m[0].tolist()
     [[2.0, 2.0, 2.0], [-5.0, -5.0, -5.0]]
     """
+    _check_tensors(G=G, gamma=gamma, reference=reference)
+    if gamma.shape[0] != G.shape[1] or gamma.shape[1] != reference.shape[0]:
+        raise ValueError(f"gamma must have shape (P, K) = ({G.shape[1]}, {reference.shape[0]}), "
+                         f"got {tuple(gamma.shape)}")
     disease = reference.unsqueeze(0) + (G @ gamma).unsqueeze(2)  # (N, K, T)
     healthy = torch.full_like(disease[:, :1, :], healthy_mean)
     return torch.cat([disease, healthy], dim=1)
@@ -109,12 +134,23 @@ def lambda_prior_mean(G: torch.Tensor, gamma: torch.Tensor, reference: torch.Ten
 
 def phi_prior_mean(mu: torch.Tensor, psi: torch.Tensor) -> torch.Tensor:
     """Prior mean of φ, shape (K+1, D, T): μ_d(t) + ψ_kd."""
+    _check_tensors(mu=mu, psi=psi)
+    if psi.shape[1] != mu.shape[0]:
+        raise ValueError(f"psi must have D = {mu.shape[0]} columns like mu, got shape {tuple(psi.shape)}")
     return mu.unsqueeze(0) + psi.unsqueeze(2)
 
 
 def signature_parameters(params: dict[str, torch.Tensor], priors: ModelPriors,
                          parameterization: Parameterization = "centered") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Return (λ, φ, δ_λ, δ_φ): the model's λ and φ and their deviations from the prior means."""
+    if parameterization not in ("centered", "noncentered"):
+        raise ValueError(f"parameterization must be 'centered' or 'noncentered', got {parameterization!r}")
+    if not isinstance(priors, ModelPriors):
+        raise TypeError(f"priors must be a ModelPriors, got {type(priors).__name__}")
+    needed = ("lam", "phi") if parameterization == "centered" else ("delta", "epsilon")
+    missing = [k for k in needed + ("psi", "gamma") if k not in params]
+    if missing:
+        raise ValueError(f"params is missing {missing} for the {parameterization} parameterisation")
     like = params["psi"]  # priors follow the parameters' dtype and device
     lam_mean = lambda_prior_mean(priors.G.to(like), params["gamma"],
                                  priors.reference.to(like), priors.healthy_mean)

@@ -8,7 +8,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.special import logit
 
 from latentlab._validation import check_positive
-from latentlab.signatures.data import SurvivalData
+from latentlab.signatures.data import SurvivalData, check_survival_data
 
 __all__ = ["at_risk_counts", "at_risk_prevalence", "prevalence_logit"]
 
@@ -23,6 +23,7 @@ def at_risk_counts(data: SurvivalData) -> tuple[npt.NDArray[np.int64], npt.NDArr
     at_risk : ndarray of shape (D, T)
         Number of people with ``E[i, d] ≥ t`` (still at risk at age t).
     """
+    check_survival_data(data)
     D, T = data.n_diseases, data.n_times
     d_index = np.broadcast_to(np.arange(D), data.E.shape)
     events = np.zeros((D, T), dtype=np.int64)
@@ -75,6 +76,11 @@ def prevalence_logit(
     >>> prevalence_logit(data, smoothing_sigma=None).round(2).tolist()
     [[-18.42, 0.0]]
     """
+    check_survival_data(data)
+    if smoothing_sigma is not None:
+        check_positive(smoothing_sigma, "smoothing_sigma", strict=False)
+    if not 0 < check_positive(floor, "floor") < 0.5:
+        raise ValueError(f"floor must lie in (0, 0.5), got {floor}")
     floor = check_positive(floor, "floor")
     p = np.clip(at_risk_prevalence(data), floor, 1 - floor)
     mu = logit(p)
