@@ -150,3 +150,21 @@ def test_status_never_ok_for_a_fit_that_failed_on_the_helix_at_any_bandwidth():
         if fit.status == "ok":
             assert project_onto_curve(fit.points, truth).distance.max() < 0.15
             assert truth_to_fit(fit, truth) < 1.0 * h + 0.1
+
+
+def test_a_short_turn_back_at_a_tip_is_cut_off_and_not_a_failure():
+    from latentlab.sweep.simulate import simulate_sweep
+    from latentlab.sweep.table import instance_pca
+
+    _, _, table = simulate_sweep(2, rng=0)[0]  # the most tangled synthetic model
+    Z = instance_pca(table)
+    rows = (table.phenotype == "lmx1b").to_numpy()
+    stage = table.predicted_stage_hpf.to_numpy()[rows]
+    anchor = Z[rows][stage < stage.min() + 1].mean(axis=0)
+    fit = fit_local_principal_curve(Z[rows], 0.5, start=anchor)
+    assert fit.status == "ok" and "turned_back" in fit.stop_reasons and fit.converged
+    raw = fit_local_principal_curve(
+        Z[rows], 0.5, start=anchor, on_revisit="continue", warn=False
+    )
+    assert raw.status == "revisit"  # without the stop, the reversal is reported
+    assert fit.length < raw.length

@@ -28,6 +28,13 @@ REVISIT_GAP = 3.0
 #: of arc length (LPCM: with the whole arc length so far).
 BOUNDARY_STEPS = 20.0
 
+#: With ``on_revisit="stop"``, a revisit of ground covered at most this many
+#: bandwidths earlier along the path is a short turn-back (the walk reversing,
+#: usually at a tip): the way back is cut off and the half stops as
+#: "turned_back", which is not a failure. Jumps and loops come back to ground
+#: covered much earlier.
+TURN_BACK_GAP = 6.0
+
 #: At ``max_iter`` a half counts as truncated (rather than creeping at a tip)
 #: when its last ``TRAVEL_WINDOW`` points moved it by at least one step.
 TRAVEL_WINDOW = 5
@@ -89,29 +96,31 @@ class Coverage:
         self.n += 1
 
     def check(self, point, arc):
-        """Record and return True if ``point`` revisits covered ground."""
+        """The :class:`Revisit` if ``point`` comes back to covered ground, else None."""
         far = np.abs(self.arc[: self.n] - arc) > self.gap
         if not far.any():
-            return False
+            return None
         diff = self.points[: self.n][far] - point
         d2 = np.einsum("ij,ij->i", diff, diff)
         nearest = int(np.argmin(d2))
         distance = float(np.sqrt(d2[nearest]))
         if distance >= self.radius:
-            return False
+            return None
+        path_gap = float(np.abs(self.arc[: self.n][far][nearest] - arc))
+        return Revisit(distance, path_gap, np.array(point, dtype=float))
+
+    def record(self, revisit):
         self.count += 1
         if self.first is None:
-            path_gap = float(np.abs(self.arc[: self.n][far][nearest] - arc))
-            self.first = Revisit(distance, path_gap, np.array(point, dtype=float))
-        return True
+            self.first = revisit
 
 
 def walk(X, x_start, mu_start, gamma_start, options, coverage, sign):
     """One half of the curve.
 
     Returns the stored points (without the start), the step lengths and why
-    the half stopped: "converged", "max_iter", "empty_neighbourhood" or
-    "revisit" (only when ``options["on_revisit"] == "stop"``).
+    the half stopped: "converged", "max_iter", "empty_neighbourhood", or
+    "revisit" / "turned_back" (only when ``options["on_revisit"] == "stop"``).
     """
     h, t0, pen, mode = options["h"], options["t0"], options["pen"], options["mode"]
     stop_revisit = options["on_revisit"] == "stop"
@@ -124,11 +133,24 @@ def walk(X, x_start, mu_start, gamma_start, options, coverage, sign):
     x = mu_start + t0 * gamma_start
     travelled = 0.0
 
+    outcome = "revisit"
+
     def keep(point, step):
-        nonlocal travelled
+        nonlocal travelled, outcome
         travelled += step
-        if coverage.check(point, sign * travelled) and stop_revisit:
-            return False
+        revisit = coverage.check(point, sign * travelled)
+        if revisit is not None:
+            if stop_revisit and revisit.path_gap <= TURN_BACK_GAP * h:
+                # a short turn-back (typically at a tip): cut the way back, stop
+                turn = travelled - 0.5 * revisit.path_gap
+                n_keep = int(np.searchsorted(np.cumsum(steps), turn, side="right"))
+                del stored[n_keep:], steps[n_keep:]
+                outcome = "turned_back"
+                return False
+            coverage.record(revisit)
+            if stop_revisit:
+                outcome = "revisit"
+                return False
         stored.append(point)
         steps.append(step)
         coverage.add(point, sign * travelled)
@@ -136,7 +158,7 @@ def walk(X, x_start, mu_start, gamma_start, options, coverage, sign):
 
     if mode == "morphseq":  # the first stepped point counts as the first iteration
         if not keep(x, float(np.linalg.norm(x - x_start))):
-            return stored, steps, "revisit"
+            return stored, steps, outcome
         max_iter -= 1
     for _ in range(max_iter):
         mu, covariance = local_moments(X, x, h * multiplier)
@@ -156,9 +178,14 @@ def walk(X, x_start, mu_start, gamma_start, options, coverage, sign):
             increment = float(np.linalg.norm(mu - mu_prev))
             lam = lam_prev + increment
             if not keep(mu, increment):
-                return stored, steps, "revisit"
+                return stored, steps, outcome
             ratio = increment / max(lam + lam_prev, 1e-300)
-            if ratio < options["stop_tol"] or increment < options["creep_stop"] * t0:
+            creep = options["creep_stop"] * t0
+            if ratio < options["stop_tol"] or increment < creep:
+                return stored, steps, "converged"
+            if len(stored) >= 3 and np.linalg.norm(mu - stored[-3]) < creep:
+                # a 2-cycle at a tip (the mean hops back and forth): also creeping
+                del stored[-2:], steps[-2:]
                 return stored, steps, "converged"
             # LPCM compares the increment with the whole arc length, so after
             # ~100 steps every ordinary step looks like a boundary; ours caps
@@ -177,7 +204,7 @@ def walk(X, x_start, mu_start, gamma_start, options, coverage, sign):
                 return stored, steps, "converged"
             x_new = mu + t0 * gamma
             if not keep(x_new, float(np.linalg.norm(x_new - x))):
-                return stored, steps, "revisit"
+                return stored, steps, outcome
             x = x_new
         gamma_prev = gamma
     return stored, steps, "max_iter"

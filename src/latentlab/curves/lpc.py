@@ -34,7 +34,11 @@ Failure is reported, never hidden
 comes back within one bandwidth of a part of the curve it covered more than
 three bandwidths earlier along its path has jumped to another branch or arm
 of the data, looped, or turned back on itself: ``status="revisit"``, and by
-default (``on_revisit="stop"``) that half of the walk stops there. A half
+default (``on_revisit="stop"``) that half of the walk stops there. A short
+turn-back (ground covered at most six bandwidths earlier: the walk reversing,
+usually at a tip) is cut off instead and the half stops as ``"turned_back"``;
+a turn-back in the middle of the data leaves the rest unexplained and is
+caught as ``"incomplete"``. A half
 that runs out of ``max_iter`` steps while still travelling is
 ``status="truncated"``; the default ``max_iter`` comes from the data's
 extent (the length of a minimum spanning tree through a subsample) divided
@@ -288,7 +292,8 @@ def fit_local_principal_curve(
     arc = np.concatenate(
         [[0.0], np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=1))]
     )
-    converged = status == "ok" and all(r == "converged" for r in reasons)
+    stopped_by_rule = all(r in ("converged", "turned_back") for r in reasons)
+    converged = status == "ok" and stopped_by_rule
     return LocalPrincipalCurve(
         points,
         arc,

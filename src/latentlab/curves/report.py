@@ -54,10 +54,11 @@ class LocalPrincipalCurve:
         Index of the start point in ``points``.
     converged : bool
         Whether ``status == "ok"`` and both halves stopped by the stopping
-        rule (not by ``max_iter``).
+        rule or a short turn-back (not by ``max_iter``).
     stop_reasons : tuple of str
         Why the (backward, forward) walks stopped: ``"converged"``,
-        ``"max_iter"``, ``"empty_neighbourhood"`` or ``"revisit"``.
+        ``"max_iter"``, ``"empty_neighbourhood"``, ``"revisit"`` or
+        ``"turned_back"`` (a short reversal, usually at a tip, cut off).
     status : str
         ``"ok"``; ``"revisit"`` (the walk came back to ground it had already
         covered: a jump between strands, a loop, or a turn back on itself);
