@@ -30,7 +30,7 @@ __all__ = [
 MIN_NEIGHBOURS = 1.5
 
 #: Subsample size for the minimum spanning tree behind the default max_iter.
-_MST_SAMPLE = 400
+_MST_SAMPLE = 200
 
 
 class CurveFitWarning(UserWarning):
@@ -100,11 +100,26 @@ class LocalPrincipalCurve:
     message: str = ""
 
 
+def _spanning_tree_length(P):
+    """Length of the minimum spanning tree of the rows of P (Prim, O(m^2))."""
+    in_tree = np.zeros(len(P), dtype=bool)
+    in_tree[0] = True
+    nearest = np.linalg.norm(P - P[0], axis=1)
+    total = 0.0
+    for _ in range(len(P) - 1):
+        candidates = np.where(in_tree, np.inf, nearest)
+        j = int(np.argmin(candidates))
+        total += float(candidates[j])
+        in_tree[j] = True
+        nearest = np.minimum(nearest, np.linalg.norm(P - P[j], axis=1))
+    return total
+
+
 def default_max_iter(X: npt.ArrayLike, step: float) -> int:
     """Steps per half that let a walk cover the data's extent: 1.5 L / step + 25.
 
     L is the length of a minimum spanning tree through (an evenly spaced
-    subsample of at most 400 of) the points, a generous estimate of the
+    subsample of at most 200 of) the points, a generous estimate of the
     length of any curve through them.
 
     Examples
@@ -115,14 +130,11 @@ def default_max_iter(X: npt.ArrayLike, step: float) -> int:
     >>> default_max_iter(X, 0.5)  # L = 10: 1.5 * 10 / 0.5 + 25
     55
     """
-    from scipy.sparse.csgraph import minimum_spanning_tree
-    from scipy.spatial.distance import pdist, squareform
-
     X = np.asarray(X, dtype=float)
     step = check_positive(step, "step")
     if len(X) > _MST_SAMPLE:
         X = X[np.linspace(0, len(X) - 1, _MST_SAMPLE).round().astype(int)]
-    length = float(minimum_spanning_tree(squareform(pdist(X))).sum())
+    length = _spanning_tree_length(X)
     return int(math.ceil(1.5 * length / step)) + 25
 
 
