@@ -32,8 +32,18 @@ def resolve_page(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def executed_notebook(name: str):
-    """Execute a page in fast mode (once per session) and return the notebook."""
-    return execute_page(resolve_page(name), fast=True, cell_timeout=CELL_TIMEOUT, times_file=TIMES_FILE)
+    """Execute a page in fast mode (once per session) and return the notebook.
+
+    One run serves the page's tests and its student edition: what runs is the
+    page's student notebook (answer cells unanswered), then the page's solution
+    cells (``latentlab.editions.student_then_solutions``). Every code cell of the
+    page runs; only the solutions move to the end (they close each page).
+    """
+    from latentlab.editions import student_then_solutions
+
+    page = resolve_page(name)
+    return execute_page(page, fast=True, cell_timeout=CELL_TIMEOUT, times_file=TIMES_FILE,
+                        notebook=student_then_solutions(page))
 
 
 def executed_glue(name: str) -> dict[str, Any]:

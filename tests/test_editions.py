@@ -274,18 +274,25 @@ def test_instructor_code_is_the_page_code():
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("name", [Path(p).name for p in CHAPTERS] + ["intro"])
-def test_student_notebook_runs_with_answers_unanswered(name, tmp_path):
-    import papermill
+def test_student_notebook_runs_with_answers_unanswered(name):
+    """The page run of the notebook harness (shared with the page tests) is the
+    student notebook followed by the solutions: answers unanswered, then solved."""
+    from notebook_harness import executed_notebook
 
-    path = next(p for p in _edition("student") if p.stem == name)
-    executed = papermill.execute_notebook(
-        str(path), str(tmp_path / path.name), parameters={"fast": True},
-        cwd=str(ROOT / "book"), kernel_name="python3", progress_bar=False,
-        execution_timeout=300)
-    checks = [c for c in executed.cells if "answer-check" in c.metadata.get("tags", [])]
+    executed = executed_notebook(name).copy()
+    executed.cells = [c for c in executed.cells
+                      if "injected-parameters" not in c.metadata.get("tags", [])]
+    student = editions.make_edition(f"book/{name}" if name != "intro" else "book/intro",
+                                    "student", executed_dir=None)
+    n = len(student.cells)
+    assert [c.source for c in executed.cells[:n]] == [c.source for c in student.cells]
+    checks = [c for c in executed.cells[:n] if "answer-check" in c.metadata.get("tags", [])]
     for cell in checks:
         shown = json.dumps(cell.outputs)
         assert "Not answered yet" in shown, (name, shown[:200])
+    solved = [json.dumps(c.outputs) for c in executed.cells[n:] if "exercises." in c.source]
+    assert all("Correct" in s and "Not yet" not in s for s in solved), (name, solved)
+    assert len(solved) == len(checks), name
 
 
 # --- study time, timings, links ----------------------------------------------------

@@ -128,20 +128,22 @@ def execute_page(
     output_dir: Path | None = None,
     cell_timeout: int = 300,
     times_file: Path | None = None,
+    notebook=None,
 ):
     """Execute one book page with papermill in its own folder, return the executed notebook.
 
-    The page is read with jupytext, ``fast`` is injected after the cell tagged
-    ``parameters``, and a failing cell raises ``papermill.PapermillExecutionError``
-    with the cell's traceback. The wall time is merged into ``times_file``
-    (JSON, page -> seconds).
+    The page is read with jupytext (or ``notebook`` is run in its place, e.g. the
+    page's student notebook followed by its solutions), ``fast`` is injected after
+    the cell tagged ``parameters``, and a failing cell raises
+    ``papermill.PapermillExecutionError`` with the cell's traceback. The wall time
+    is merged into ``times_file`` (JSON, page -> seconds).
     """
     import jupytext
     import papermill
 
     root = Path(root)
     source = root / f"{page}.md"
-    notebook = jupytext.read(source)
+    notebook = jupytext.read(source) if notebook is None else notebook
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     output_dir = Path(output_dir) if output_dir else root / "_build" / "executed"
     output_dir.mkdir(parents=True, exist_ok=True)

@@ -41,6 +41,7 @@ __all__ = [
     "check_student_links",
     "WORDS_PER_MINUTE",
     "strip_solutions",
+    "student_then_solutions",
 ]
 
 #: Where ``make book`` (myst-nb) leaves the executed full-size notebooks.
@@ -266,6 +267,31 @@ def make_edition(
         "language": "python",
     }
     return result
+
+
+def student_then_solutions(page: str, *, root: Path = ROOT):
+    """The page's student notebook followed by the page's code cells it lacks.
+
+    Executing this once covers both editions: the student notebook runs top to
+    bottom with its answers unanswered, and then every solution runs (in page
+    order) on the state the page built, so each page is executed once in the tests
+    (the full-size book runs the page itself, solutions in place).
+    """
+    import jupytext
+    from collections import Counter
+
+    student = make_edition(page, "student", root=root, executed_dir=None)
+    have = Counter(c.source for c in student.cells if c.cell_type == "code")
+    rest = []
+    for cell in jupytext.read(Path(root) / f"{page}.md").cells:
+        if cell.cell_type != "code":
+            continue
+        if have[cell.source] > 0:
+            have[cell.source] -= 1
+        else:
+            rest.append(copy.deepcopy(cell))
+    student.cells.extend(rest)
+    return student
 
 
 def write_edition(
