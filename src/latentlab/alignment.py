@@ -71,15 +71,16 @@ class RigidTransform:
         return self.scale * points @ self.rotation.T + self.translation
 
 
-def _check_pair(P, Q):
-    P = check_array(P, "P", ndim=2)
-    Q = check_array(Q, "Q", ndim=2)
+def _check_pair(P, Q, names=("P", "Q")):
+    a, b = names
+    P = check_array(P, a, ndim=2)
+    Q = check_array(Q, b, ndim=2)
     if P.shape != Q.shape:
         raise ValueError(
-            f"P and Q must have the same shape (matched rows, same dimension); got {P.shape} and {Q.shape}"
+            f"{a} and {b} must have the same shape (matched rows, same dimension); got {P.shape} and {Q.shape}"
         )
     if P.shape[0] < 1:
-        raise ValueError("P and Q must contain at least one point")
+        raise ValueError(f"{a} and {b} must contain at least one point")
     return P, Q
 
 
@@ -258,7 +259,7 @@ def coordinate_rmse(A: npt.ArrayLike, B: npt.ArrayLike) -> float:
     >>> coordinate_rmse([[0, 0, 0]], [[1, 1, 1]])
     1.0
     """
-    A, B = _check_pair(A, B)
+    A, B = _check_pair(A, B, ("A", "B"))
     return float(np.sqrt(np.mean((A - B) ** 2)))
 
 
@@ -271,7 +272,7 @@ def point_rmsd(A: npt.ArrayLike, B: npt.ArrayLike) -> float:
     >>> round(point_rmsd([[0, 0, 0]], [[1, 1, 1]]) ** 2, 12)
     3.0
     """
-    A, B = _check_pair(A, B)
+    A, B = _check_pair(A, B, ("A", "B"))
     return float(np.sqrt(np.mean(np.sum((A - B) ** 2, axis=1))))
 
 

@@ -237,9 +237,8 @@ def entropy(responsibilities: np.ndarray) -> float:
     >>> round(entropy(np.array([[0.5, 0.5], [1.0, 0.0]])), 4)
     0.6931
     """
-    r = check_probabilities(responsibilities, "responsibilities", sums_to_one_axis=1)
-    if r.ndim != 2:
-        raise ValueError(f"responsibilities must be a 2-D array (N, K), got shape {r.shape}")
+    r = check_array(responsibilities, "responsibilities", ndim=2)
+    r = check_probabilities(r, "responsibilities", sums_to_one_axis=1)
     return float(-np.sum(np.where(r > 0, r * np.log(np.where(r > 0, r, 1.0)), 0.0)))
 
 

@@ -15,7 +15,14 @@ import warnings
 import numpy as np
 
 from latentlab._lse import logsumexp
-from latentlab._validation import as_generator, check_integer
+from latentlab._validation import (
+    as_generator,
+    check_array,
+    check_in_range,
+    check_integer,
+    check_probabilities,
+    check_real,
+)
 from latentlab.mixture import ConvergenceWarning, encode_subgroups, fit_em
 
 __all__ = ["stratified_folds", "heldout_logliks", "information_criteria", "n_free_parameters",
@@ -31,7 +38,8 @@ def stratified_folds(subgroup_index, n_folds: int, rng=None) -> np.ndarray:
     >>> sorted(folds[:3].tolist()), sorted(folds[3:].tolist())
     ([0, 1, 2], [0, 1, 2])
     """
-    index = np.asarray(subgroup_index)
+    index = check_array(subgroup_index, "subgroup_index", ndim=1, dtype=int)
+    check_in_range(index, "subgroup_index", 0, np.inf)
     check_integer(n_folds, "n_folds", minimum=2)
     gen = as_generator(rng)
     folds = np.empty(len(index), dtype=np.int64)
@@ -45,6 +53,8 @@ def stratified_folds(subgroup_index, n_folds: int, rng=None) -> np.ndarray:
 
 def n_free_parameters(component, n_components: int, n_subgroups: int) -> int:
     """K·P component parameters plus (K − 1)·S free weights."""
+    n_components = check_integer(n_components, "n_components", minimum=1)
+    n_subgroups = check_integer(n_subgroups, "n_subgroups", minimum=1)
     return n_components * component.n_params + (n_components - 1) * n_subgroups
 
 
@@ -56,6 +66,9 @@ def information_criteria(loglik: float, n_params: int, n_obs: int) -> tuple[floa
     >>> information_criteria(-100.0, 3, 50)
     (206.0, 211.736069016...)
     """
+    loglik = check_real(loglik, "loglik")
+    n_params = check_integer(n_params, "n_params", minimum=0)
+    n_obs = check_integer(n_obs, "n_obs", minimum=1)
     return float(-2 * loglik + 2 * n_params), float(-2 * loglik + n_params * np.log(n_obs))
 
 
@@ -71,7 +84,7 @@ def heldout_logliks(component, X, subgroups, n_components: int, folds, *, stage=
     subgroup's weights from the training fit.
     """
     index, labels = encode_subgroups(subgroups)
-    folds = np.asarray(folds)
+    folds = check_array(folds, "folds", shape=(len(index),), dtype=int)
     stage = np.zeros(len(index), dtype=np.int64) if stage is None else np.asarray(stage)
     X = np.asarray(X, dtype=float)
     out = np.empty(len(index))
@@ -103,8 +116,16 @@ def replicated_prevalence(component, theta_draws, weight_draws, X, subgroup_inde
     (first) modality wherever the patient's own entry of ``X`` is observed.
     """
     gen = as_generator(rng)
-    X = np.asarray(X, dtype=float)
-    index, stage = np.asarray(subgroup_index), np.asarray(stage)
+    X = check_array(X, "X", ndim=2, allow_nan=True)
+    n_subgroups = check_integer(n_subgroups, "n_subgroups", minimum=1)
+    index = check_array(subgroup_index, "subgroup_index", shape=(len(X),), dtype=int)
+    check_in_range(index, "subgroup_index", 0, n_subgroups - 1)
+    stage = check_array(stage, "stage", shape=(len(X),), dtype=int)
+    theta_draws = check_probabilities(theta_draws, "theta_draws")
+    weight_draws = check_probabilities(weight_draws, "weight_draws", sums_to_one_axis=-2)
+    if theta_draws.ndim != 3 or weight_draws.ndim != 3 or len(theta_draws) != len(weight_draws):
+        raise ValueError(f"theta_draws (R, K, P) and weight_draws (R, K, S) must be 3-D with the same R, "
+                         f"got shapes {theta_draws.shape} and {weight_draws.shape}")
     observed = ~np.isnan(X)
     spec, sens = next(iter(component.modalities.values()))
     onehot = np.eye(n_subgroups)[index]

@@ -152,9 +152,13 @@ def plot_curves(
     ['cold', 'hot']
     >>> import matplotlib.pyplot as plt; plt.close(fig)
     """
+    if len(curves) == 0:
+        raise ValueError("curves must hold at least one curve, got none")
     items = curves.items() if isinstance(curves, Mapping) else ((None, c) for c in curves)
     for (label, values), color in zip(items, colors(len(curves))):
         values = np.asarray(values, dtype=float)
+        if x is not None and len(x) < len(values):
+            raise ValueError(f"x must have at least {len(values)} values (the longest curve), got {len(x)}")
         xs = np.arange(len(values)) if x is None else np.asarray(x)[: len(values)]
         ax.plot(xs, values, label=label, color=color)
     if logy:
@@ -207,6 +211,10 @@ def plot_heatmap(
         cmap = SEQUENTIAL_CMAP
     image = ax.imshow(matrix, aspect="auto", cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     ax.grid(False)
+    for name, labels, size in (("row_labels", row_labels, matrix.shape[0]),
+                                ("col_labels", col_labels, matrix.shape[1])):
+        if labels is not None and len(labels) != size:
+            raise ValueError(f"{name} must have {size} labels, got {len(labels)}")
     if row_labels is not None:
         ax.set_yticks(range(len(row_labels)), labels=row_labels)
     if col_labels is not None:

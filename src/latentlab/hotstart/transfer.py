@@ -95,6 +95,8 @@ def reanchor(
     >>> reanchor(phi_a, mu_a, mu_b).ravel().tolist()
     [-1.0, -5.0]
     """
+    phi_source, _ = _check_phi_mu(phi_source, prevalence_logit_source, "phi_source",
+                                  "prevalence_logit_source")
     delta = anchor_offsets(phi_source, prevalence_logit_source)
     mu_b = check_array(prevalence_logit_target, "prevalence_logit_target", shape=delta.shape[1:])
     return mu_b[None] + delta

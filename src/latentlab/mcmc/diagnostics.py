@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import ndtri
 from scipy.stats import rankdata
 
-from latentlab._validation import check_array
+from latentlab._validation import check_array, check_integer
 
 __all__ = ["rhat", "ess", "ensemble_diagnostics", "summarize", "Summary", "quiet_integrated_time"]
 
@@ -133,6 +133,7 @@ def ensemble_diagnostics(chains, burn: int = 0):
         ESS sums ``n_steps · n_walkers / τ`` over ensembles, τ from emcee's
         integrated autocorrelation time (averaged over walkers).
     """
+    burn = check_integer(burn, "burn", minimum=0)
     kept = [np.asarray(c, dtype=float)[burn:] for c in chains]
     if len(kept) < 2:
         raise ValueError(f"chains must hold at least 2 independent ensembles, got {len(kept)}")

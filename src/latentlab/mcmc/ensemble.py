@@ -77,6 +77,8 @@ def run_emcee(log_prob: Callable, start: np.ndarray, n_steps: int, *, n_walkers:
     >>> bool(0.2 < res.acceptance_fraction.mean() < 0.9), res.chain.shape
     (True, (200, 10, 2))
     """
+    if not callable(log_prob):
+        raise TypeError(f"log_prob must be callable, got {type(log_prob).__name__}")
     start = check_array(start, "start", ndim=1)
     ndim = start.size
     check_integer(n_steps, "n_steps", minimum=1)

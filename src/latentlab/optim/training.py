@@ -150,6 +150,8 @@ def train(
         X = X.astype(np.float64)
     y = np.asarray(y)
     n = check_same_length({"X": X, "y": y})
+    if n == 0:
+        raise ValueError("X must hold at least one row, got an empty array")
     epochs = check_integer(epochs, "epochs", minimum=1)
     batch_size = n if batch_size is None else check_integer(batch_size, "batch_size", minimum=1)
     if clip_norm is not None:

@@ -9,6 +9,8 @@ buffers then stay in cache), thousands on a GPU (sized from its free memory).
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 
 __all__ = [
@@ -103,6 +105,11 @@ def auto_chunk_size(
     >>> auto_chunk_size(10_000, 348, 52, torch.float32, torch.device("cpu"))
     64
     """
+    for name, value in (("n_individuals", n_individuals), ("n_diseases", n_diseases), ("n_times", n_times)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+            raise TypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
     n_individuals = max(int(n_individuals), 1)
     if torch.device(device).type != "cuda":
         return min(CPU_CHUNK, n_individuals)

@@ -120,6 +120,9 @@ def adam_param_groups(params: dict[str, torch.Tensor], learning_rate: float = 0.
     >>> [(g["name"], round(g["lr"], 3)) for g in groups]
     [('lam', 0.1), ('phi', 0.01)]
     """
+    learning_rate = check_positive(learning_rate, "learning_rate")
+    for key, value in (multipliers or {}).items():
+        check_positive(value, f"multipliers[{key!r}]")
     table = dict(DEFAULT_LR_MULTIPLIERS)
     table.update(multipliers or {})
     groups = []
@@ -144,6 +147,11 @@ def adam_loop(objective: Callable[[], torch.Tensor], optimizer: torch.optim.Opti
     (a ``FloatingPointError``) naming the epoch and the learning rate if the
     loss is not finite, explodes, or a parameter leaves its domain.
     """
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    if not callable(objective):
+        raise TypeError(f"objective must be callable, got {type(objective).__name__}")
+    n_epochs = check_integer(n_epochs, "n_epochs", minimum=1)
     if guard is None:
         guard = DivergenceGuard(desc, learning_rate=max(g["lr"] for g in optimizer.param_groups))
     history: list[float] = []

@@ -145,12 +145,12 @@ def signature_parameters(params: dict[str, torch.Tensor], priors: ModelPriors,
     """Return (λ, φ, δ_λ, δ_φ): the model's λ and φ and their deviations from the prior means."""
     if parameterization not in ("centered", "noncentered"):
         raise ValueError(f"parameterization must be 'centered' or 'noncentered', got {parameterization!r}")
-    if not isinstance(priors, ModelPriors):
-        raise TypeError(f"priors must be a ModelPriors, got {type(priors).__name__}")
     needed = ("lam", "phi") if parameterization == "centered" else ("delta", "epsilon")
     missing = [k for k in needed + ("psi", "gamma") if k not in params]
     if missing:
         raise ValueError(f"params is missing {missing} for the {parameterization} parameterisation")
+    if not isinstance(priors, ModelPriors):
+        raise TypeError(f"priors must be a ModelPriors, got {type(priors).__name__}")
     like = params["psi"]  # priors follow the parameters' dtype and device
     lam_mean = lambda_prior_mean(priors.G.to(like), params["gamma"],
                                  priors.reference.to(like), priors.healthy_mean)

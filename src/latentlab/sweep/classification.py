@@ -20,7 +20,7 @@ from sklearn.model_selection import GroupShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from latentlab._validation import check_array, check_integer, check_same_length
+from latentlab._validation import check_array, check_integer, check_positive, check_same_length
 
 __all__ = ["F1OverTime", "embryo_grouped_split", "f1_over_time"]
 
@@ -66,6 +66,8 @@ def embryo_grouped_split(
         raise ValueError(f"groups must be a 1-D array with at least 2 entries, got shape {groups.shape}")
     if len(np.unique(groups)) < 2:
         raise ValueError("groups must contain at least 2 distinct embryos to split")
+    if not 0 < check_positive(test_size, "test_size") < 1:
+        raise ValueError(f"test_size must lie in (0, 1), got {test_size}")
     splitter = GroupShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
     train, test = next(splitter.split(np.zeros(len(groups)), groups=groups))
     return np.sort(train), np.sort(test)

@@ -224,7 +224,8 @@ def _paired(curves_all, curves_hld):
         P = check_array(curves_all[name], f"curves_all[{name!r}]", ndim=2)
         Q = check_array(curves_hld[name], f"curves_hld[{name!r}]", ndim=2)
         if P.shape != Q.shape:
-            raise ValueError(f"curves for {name!r} must have equal shapes to be index-matched, got {P.shape} and {Q.shape}")
+            raise ValueError(f"curves_all[{name!r}] and curves_hld[{name!r}] must have equal shapes to be "
+                             f"index-matched, got {P.shape} and {Q.shape}")
         pairs[name] = (P, Q)
     return pairs
 

@@ -145,6 +145,9 @@ def trend_from_interval(low: float, high: float) -> str:
     >>> trend_from_interval(-0.2, 0.6)
     'shows no clear trend'
     """
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name} must be a real number (NaN for undefined), got {type(value).__name__}")
     low, high = float(low), float(high)
     if low > high:
         raise ValueError(f"low must not exceed high; got low={low}, high={high}")

@@ -246,7 +246,10 @@ def simulate_instance_pair(
     >>> table_all.shape == table_hld.shape, list(table_all.columns[:4])
     (True, ['embryo_id', 'snip_id', 'phenotype', 'predicted_stage_hpf'])
     """
+    if not np.isfinite(prettiness):
+        raise ValueError(f"prettiness must be a finite number in [0, 1], got {prettiness}")
     check_in_range(prettiness, "prettiness", 0.0, 1.0)
+    n_embryos = check_integer(n_embryos, "n_embryos", minimum=1)
     rng = as_generator(rng)
     ugly = 1.0 - float(prettiness)
     rows, latents = [], []
@@ -300,6 +303,7 @@ def simulate_sweep(
     [0.0, 0.33, 0.67, 1.0]
     """
     n_models = check_integer(n_models, "n_models", minimum=1)
+    check_in_range(reflect_fraction, "reflect_fraction", 0.0, 1.0)
     rng = as_generator(rng)
     grid = np.linspace(0.0, 1.0, n_models) if n_models > 1 else np.array([0.5])
     models = []

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.decomposition import PCA
 
-from latentlab._validation import as_generator, check_integer
+from latentlab._validation import as_generator, check_integer, check_positive
 from latentlab.curves import fit_local_principal_curve, resample_equal_arclength
 from latentlab.alignment import horn_quaternion
 from latentlab.sweep.classification import f1_over_time
@@ -95,6 +95,7 @@ def spline_curves(
         out of ``curves``.
     """
     n_points = check_integer(n_points, "n_points", minimum=2)
+    bandwidth = check_positive(bandwidth, "bandwidth")
     Z = instance_pca(table, n_components)
     curves, status = {}, {}
     stage = table["predicted_stage_hpf"].to_numpy(dtype=float)
@@ -161,6 +162,7 @@ def evaluate_model(
         Hyper-parameters copied into the row.
     """
     features_all = _check_table(table_all, "table_all")
+    check_positive(bandwidth, "bandwidth")
     features_hld = _check_table(table_hld, "table_hld")
     row = dict(params or {})
     f1_options = dict(f1_options or {})
@@ -214,6 +216,10 @@ def evaluate_sweep(
     is the same, in the same order.
     """
     n_jobs = check_integer(n_jobs, "n_jobs", minimum=1)
+    models = list(models)
+    for i, model in enumerate(models):
+        if not (isinstance(model, tuple) and len(model) == 3):
+            raise TypeError(f"models[{i}] must be a (params, table_all, table_hld) tuple, got {type(model).__name__}")
     if n_jobs == 1:
         rows = [evaluate_model(a, h, p, **options) for p, a, h in models]
     else:
@@ -250,6 +256,8 @@ def run_sweep(
 
     from latentlab.sweep.models import train_embedding_model
 
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
     columns = [c for c in table.columns if c.startswith("x_")]
     if not columns:
         raise ValueError("table must have observation columns named 'x_00', 'x_01', ...")
@@ -286,6 +294,9 @@ def classify_tranche(f1, rmse, *, f1_threshold: float = 0.7, rmse_threshold: flo
     f1, rmse = np.atleast_1d(np.asarray(f1, dtype=float)), np.atleast_1d(np.asarray(rmse, dtype=float))
     if f1.shape != rmse.shape:
         raise ValueError(f"f1 and rmse must have the same length, got {f1.shape} and {rmse.shape}")
+    if np.any(np.iscomplex(f1)) or np.any((f1 < 0) | (f1 > 1)):
+        raise ValueError(f"f1 must lie in [0, 1] (NaN for undefined), got values from {np.nanmin(f1):g} "
+                         f"to {np.nanmax(f1):g}")
     good_f1, good_rmse = f1 > f1_threshold, rmse < rmse_threshold
     out = np.where(good_f1, np.where(good_rmse, "best", "second"), np.where(good_rmse, "third", "fourth"))
     return np.where(np.isnan(f1) | np.isnan(rmse), "undefined", out).astype(object)
@@ -337,6 +348,8 @@ def driver_analysis(
     >>> round(float(result.spearman["b"]), 1), bool(result.spearman_low["b"] > 0.9)
     (1.0, True)
     """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
     columns = list(parameters) + [metric]
     missing = [c for c in columns if c not in table.columns]
     if missing:
