@@ -62,10 +62,7 @@ EXEMPT_NAMES = {
 
 
 #: Cases that still fail, each with the reason (the battery marks them xfail, strict).
-KNOWN = {
-    "latentlab.curves.default_max_iter:NaN X": "curves/report.py is being reworked by the chapter-6 "
-    "engineer (LPC degenerate input); the finiteness check lands with that work",
-}
+KNOWN: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -238,7 +235,7 @@ case("curves.fit_local_principal_curve", "unknown mode", "mode",
      lambda: C.fit_local_principal_curve(helix(), 0.5, mode="nope"))
 case("curves.fit_local_principal_curve", "1-D X", "X", lambda: C.fit_local_principal_curve(np.arange(5.0), 0.5))
 case("curves.default_max_iter", "step <= 0", "step", lambda: C.default_max_iter(helix(), -1.0))
-case("curves.default_max_iter", "NaN X", "X", lambda: C.default_max_iter(NANP, 0.1))  # see KNOWN
+case("curves.default_max_iter", "NaN X", "X", lambda: C.default_max_iter(NANP, 0.1))
 case("curves.project_onto_curve", "dimension mismatch", "X|curve", lambda: C.project_onto_curve(P3, np.zeros((5, 2))))
 case("curves.project_onto_curve", "chunk_size 0", "chunk_size", lambda: C.project_onto_curve(P3, P3, chunk_size=0))
 case("curves.project_onto_curve", "NaN X", "X", lambda: C.project_onto_curve(NANP, P3))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from latentlab._validation import check_positive
+from latentlab._validation import check_array, check_positive
 from latentlab.curves import _walk
 
 __all__ = [
@@ -130,7 +130,7 @@ def default_max_iter(X: npt.ArrayLike, step: float) -> int:
     >>> default_max_iter(X, 0.5)  # L = 10: 1.5 * 10 / 0.5 + 25
     55
     """
-    X = np.asarray(X, dtype=float)
+    X = check_array(X, "X", ndim=2)
     step = check_positive(step, "step")
     if len(X) > _MST_SAMPLE:
         X = X[np.linspace(0, len(X) - 1, _MST_SAMPLE).round().astype(int)]
