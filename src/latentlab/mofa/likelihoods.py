@@ -51,7 +51,7 @@ def jaakkola_lambda(zeta: np.ndarray) -> np.ndarray:
     zeta = np.abs(np.asarray(zeta, dtype=float))
     small = zeta < 1e-6
     safe = np.where(small, 1.0, zeta)
-    return np.where(small, 0.125 - zeta**2 / 192.0, np.tanh(safe / 2.0) / (4.0 * safe))
+    return np.where(small, 0.125 - zeta**2 / 96.0, np.tanh(safe / 2.0) / (4.0 * safe))
 
 
 def bernoulli_pseudodata(y: np.ndarray, second_moment: np.ndarray, observed: np.ndarray):
