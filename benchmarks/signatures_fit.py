@@ -99,8 +99,9 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
         fit_s, fit_cpu_s = time.perf_counter() - start, time.process_time() - cpu
         return dict(kind=kind, **size, n_epochs=n_epochs, threads=threads, simulate_s=simulate_s, init_s=init_s,
                     load_start=load_start, load_end=os.getloadavg()[0],
-                    fit_s=fit_s, fit_cpu_s=fit_cpu_s, seconds_per_epoch=fit_s / fit.n_iter, epochs_per_s=fit.n_iter / fit_s,
-                    measured_epochs=fit.n_iter, extrapolated=False, final_loss=fit.history[-1],
+                    fit_s=fit_s * 200 / fit.n_iter, fit_cpu_s=fit_cpu_s * 200 / fit.n_iter, measured_fit_s=fit_s,
+                    seconds_per_epoch=fit_s / fit.n_iter, epochs_per_s=fit.n_iter / fit_s,
+                    measured_epochs=fit.n_iter, extrapolated=fit.n_iter != 200, final_loss=fit.history[-1],
                     peak_rss_mb=_peak_rss_mb(), rss_after_data_mb=rss_after_data, n_events=data.n_events)
 
     # the straightforward version: dense arrays and autograd everywhere
@@ -269,7 +270,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child")
     parser.add_argument("--size")
-    parser.add_argument("--epochs", type=int, default=200)
+    parser.add_argument("--epochs", type=int, default=200,
+                        help="epochs of the reference-size fits (fewer: times are extrapolated to 200)")
     parser.add_argument("--threads", type=int, default=2,
                         help="torch threads for the reference-size runs (ours also runs with 1 thread)")
     parser.add_argument("--quick", action="store_true", help="small size only")
@@ -277,6 +279,10 @@ def main() -> None:
     parser.add_argument("--previous", help="path of an earlier likelihood.py to time side by side")
     parser.add_argument("--profile", action="store_true", help="also profile fit epochs (one thread)")
     parser.add_argument("--profile-epochs", type=int, default=3)
+    parser.add_argument("--skip-small", action="store_true", help="no runs at the small size")
+    parser.add_argument("--skip-one-thread", action="store_true", help="reference size with --threads only")
+    parser.add_argument("--skip-straightforward", action="store_true",
+                        help="no straightforward run at the reference size")
     args = parser.parse_args()
     if args.child == "profile":
         print(json.dumps(run_profile(json.loads(args.size), args.epochs, args.previous)))
@@ -285,23 +291,35 @@ def main() -> None:
         print(json.dumps(run_child(args.child, json.loads(args.size), args.epochs, args.threads, args.previous)))
         return
     load_before = os.getloadavg()[0]
-    rows = [spawn("ours", SMALL, 200, 1), spawn("straightforward", SMALL, args.naive_epochs + 1, 1)]
-    if not args.quick:
-        for threads in sorted({args.threads, 1}, reverse=True):
-            if args.previous:
-                rows.append(spawn("previous", REFERENCE, args.epochs, threads, args.previous))
-            rows.append(spawn("ours", REFERENCE, args.epochs, threads))
-        rows.append(spawn("straightforward", REFERENCE, args.naive_epochs + 1, args.threads))
+
+    def note() -> str:
+        return (f"Measured on a 2-core VM shared with other work: 1-minute load average {load_before:.1f} "
+                f"before and {os.getloadavg()[0]:.1f} after the runs (each run's load at its start and end "
+                "is in the table). Simulated data (latentlab.datasets.signatures_sim). Runs with fewer "
+                "epochs than 200 are extrapolated to 200 (s/epoch × 200). The straightforward version is "
+                "timed for a few epochs (first epoch excluded). Peak RSS is the subprocess's maximum "
+                "resident set (simulation and initialisation included).")
+
+    rows: list[dict] = []
     profile = None
+
+    def add(row: dict) -> None:  # results are written after every run, so a cut-short run keeps its rows
+        rows.append(row)
+        write_results(rows, note(), profile)
+
+    if not args.skip_small:
+        add(spawn("ours", SMALL, 200, 1))
+        add(spawn("straightforward", SMALL, args.naive_epochs + 1, 1))
+    if not args.quick:
+        for threads in sorted({args.threads} | (set() if args.skip_one_thread else {1}), reverse=True):
+            if args.previous:
+                add(spawn("previous", REFERENCE, args.epochs, threads, args.previous))
+            add(spawn("ours", REFERENCE, args.epochs, threads))
     if args.profile:
         profile = spawn("profile", REFERENCE, args.profile_epochs, 1, args.previous)
-    load = os.getloadavg()[0]
-    note = (f"Measured on a 2-core VM shared with other work: 1-minute load average {load_before:.1f} before "
-            f"and {load:.1f} after the runs (each run's load at its start and end is in the JSON and the "
-            "table). Simulated data (latentlab.datasets.signatures_sim). The straightforward version "
-            "is timed for a few epochs (first epoch excluded) and extrapolated to 200 epochs. Peak RSS is the "
-            "subprocess's maximum resident set (simulation and initialisation included).")
-    write_results(rows, note, profile)
+        write_results(rows, note(), profile)
+    if not args.quick and not args.skip_straightforward:
+        add(spawn("straightforward", REFERENCE, args.naive_epochs + 1, args.threads))
     print((RESULTS / "signatures_fit.md").read_text())
 
 
