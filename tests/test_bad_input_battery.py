@@ -18,7 +18,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from bad_input_cases import CASES, EXEMPT_MODULES, EXEMPT_NAMES, KNOWN, MODULES, classify, public_callables
+from bad_input_cases import (
+    CASES,
+    EXEMPT_MODULES,
+    EXEMPT_NAMES,
+    KNOWN,
+    MODULES,
+    classify,
+    public_callables,
+)
 
 
 def _param(case):
@@ -36,7 +44,9 @@ def test_bad_input_is_refused_clearly(case):
 def test_every_public_name_has_cases():
     covered = {case.name for case in CASES}
     missing = sorted(set(public_callables()) - covered - set(EXEMPT_NAMES))
-    assert not missing, f"public names without bad-input cases (add cases or a justified exemption): {missing}"
+    assert not missing, (
+        f"public names without bad-input cases (add cases or a justified exemption): {missing}"
+    )
     stale = sorted(set(EXEMPT_NAMES) - set(public_callables()))
     assert not stale, f"exemptions for names that are no longer public: {stale}"
 
@@ -48,13 +58,20 @@ def test_every_module_is_covered_or_exempt():
 
     found = {f"latentlab.{m.name}" for m in pkgutil.iter_modules(latentlab.__path__)}
     unknown = sorted(found - set(MODULES) - set(EXEMPT_MODULES))
-    assert not unknown, f"new modules: add them to MODULES (with cases) or EXEMPT_MODULES: {unknown}"
+    assert not unknown, (
+        f"new modules: add them to MODULES (with cases) or EXEMPT_MODULES: {unknown}"
+    )
 
 
 bad_scalars = st.one_of(
     st.floats(max_value=0.0, allow_nan=False),
-    st.just(float("nan")), st.just(float("inf")), st.just(-float("inf")),
-    st.just(1j), st.text(max_size=3), st.none(), st.booleans(),
+    st.just(float("nan")),
+    st.just(float("inf")),
+    st.just(-float("inf")),
+    st.just(1j),
+    st.text(max_size=3),
+    st.none(),
+    st.booleans(),
 )
 
 
@@ -71,7 +88,10 @@ def test_learning_rates_must_be_positive_finite_reals(value):
 
 
 @settings(max_examples=30, deadline=None)
-@given(shape=st.tuples(st.integers(1, 4), st.integers(1, 4)), kind=st.sampled_from(["nan", "inf", "complex"]))
+@given(
+    shape=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    kind=st.sampled_from(["nan", "inf", "complex"]),
+)
 def test_check_array_callers_refuse_nan_inf_and_complex(shape, kind):
     from latentlab.alignment import kabsch
     from latentlab.hotstart import covariate_standardisation

@@ -61,9 +61,20 @@ class DivergenceError(FloatingPointError):
     True
     """
 
-    def __init__(self, message: str, *, fitter: str, epoch: int, learning_rate: float | None,
-                 value: float, best: float, reason: str, last_good: Any = None,
-                 last_good_epoch: int | None = None, history: tuple = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        fitter: str,
+        epoch: int,
+        learning_rate: float | None,
+        value: float,
+        best: float,
+        reason: str,
+        last_good: Any = None,
+        last_good_epoch: int | None = None,
+        history: tuple = (),
+    ) -> None:
         super().__init__(message)
         self.fitter = fitter
         self.epoch = epoch
@@ -109,8 +120,16 @@ class DivergenceGuard:
     growth 2 {'loss': 5.0}
     """
 
-    def __init__(self, fitter: str, *, learning_rate: float | None = None, maximise: bool = False,
-                 growth: float = 1e3, floor: float = 1.0, unit: str = "epoch") -> None:
+    def __init__(
+        self,
+        fitter: str,
+        *,
+        learning_rate: float | None = None,
+        maximise: bool = False,
+        growth: float = 1e3,
+        floor: float = 1.0,
+        unit: str = "epoch",
+    ) -> None:
         self.fitter = fitter
         self.learning_rate = learning_rate
         self.sign = -1.0 if maximise else 1.0
@@ -122,8 +141,14 @@ class DivergenceGuard:
         self.last_good: Any = None
         self.last_good_epoch: int | None = None
 
-    def check(self, epoch: int, value: float, *, domain: dict[str, str] | None = None,
-              at: str | None = None) -> None:
+    def check(
+        self,
+        epoch: int,
+        value: float,
+        *,
+        domain: dict[str, str] | None = None,
+        at: str | None = None,
+    ) -> None:
         """Raise :class:`DivergenceError` if ``value`` (or a reported parameter) diverged.
 
         ``domain`` maps a parameter name to a description of its violation
@@ -137,23 +162,41 @@ class DivergenceGuard:
             reason, detail = "non-finite", f"the objective is {value}"
         elif domain:
             reason = "domain"
-            detail = "; ".join(f"{name} left its domain: {text}" for name, text in domain.items())
+            detail = "; ".join(
+                f"{name} left its domain: {text}" for name, text in domain.items()
+            )
         elif math.isfinite(self.best) and (
-                objective - self.best > self.growth * max(abs(self.best), self.floor)):
+            objective - self.best > self.growth * max(abs(self.best), self.floor)
+        ):
             reason = "growth"
-            detail = (f"the objective grew to {value:.4g} from a best of {self.sign * self.best:.4g} "
-                      f"(more than {self.growth:g} times its scale)")
+            detail = (
+                f"the objective grew to {value:.4g} from a best of {self.sign * self.best:.4g} "
+                f"(more than {self.growth:g} times its scale)"
+            )
         if reason is not None:
-            rate = "no learning rate" if self.learning_rate is None else \
-                f"learning rate {self.learning_rate:g}"
-            kept = "" if self.last_good_epoch is None else \
-                f"; the state of {self.unit} {self.last_good_epoch} is kept in .last_good"
+            rate = (
+                "no learning rate"
+                if self.learning_rate is None
+                else f"learning rate {self.learning_rate:g}"
+            )
+            kept = (
+                ""
+                if self.last_good_epoch is None
+                else f"; the state of {self.unit} {self.last_good_epoch} is kept in .last_good"
+            )
             raise DivergenceError(
                 f"{self.fitter} diverged at {at or f'{self.unit} {epoch}'} ({rate}): {detail}{kept}; "
                 "lower the learning rate or check the data",
-                fitter=self.fitter, epoch=epoch, learning_rate=self.learning_rate, value=value,
-                best=self.sign * self.best, reason=reason, last_good=self.last_good,
-                last_good_epoch=self.last_good_epoch, history=tuple(self.history))
+                fitter=self.fitter,
+                epoch=epoch,
+                learning_rate=self.learning_rate,
+                value=value,
+                best=self.sign * self.best,
+                reason=reason,
+                last_good=self.last_good,
+                last_good_epoch=self.last_good_epoch,
+                history=tuple(self.history),
+            )
         self.best = min(self.best, objective)
         self.history.append(value)
 

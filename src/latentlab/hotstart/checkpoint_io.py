@@ -50,7 +50,9 @@ def _format_for(path: Path, fmt: str | None) -> str:
     if fmt is None:
         fmt = {".npz": "npz", ".pt": "torch", ".pth": "torch"}.get(path.suffix)
         if fmt is None:
-            raise ValueError(f"path must end in .npz, .pt or .pth (or pass fmt), got {path.name!r}")
+            raise ValueError(
+                f"path must end in .npz, .pt or .pth (or pass fmt), got {path.name!r}"
+            )
     if fmt not in ("npz", "torch"):
         raise ValueError(f"fmt must be 'npz' or 'torch', got {fmt!r}")
     return fmt
@@ -67,11 +69,18 @@ def _check_key(key) -> bytes | None:
 
 
 def _tag(key: bytes, content_hash: str) -> str:
-    return hmac.new(key, f"{FORMAT}-{FORMAT_VERSION}|{content_hash}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        key, f"{FORMAT}-{FORMAT_VERSION}|{content_hash}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
-def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike, *, fmt: str | None = None,
-                    key: bytes | str | None = None) -> str:
+def save_checkpoint(
+    checkpoint: Checkpoint,
+    path: str | os.PathLike,
+    *,
+    fmt: str | None = None,
+    key: bytes | str | None = None,
+) -> str:
     """Write a checkpoint atomically (temporary file + ``os.replace``); return its content hash.
 
     Parameters
@@ -96,19 +105,27 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike, *, fmt: str
     True
     """
     if not isinstance(checkpoint, Checkpoint):
-        raise TypeError(f"checkpoint must be a Checkpoint, got {type(checkpoint).__name__}")
+        raise TypeError(
+            f"checkpoint must be a Checkpoint, got {type(checkpoint).__name__}"
+        )
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     key = _check_key(key)
     path = Path(path)
     fmt = _format_for(path, fmt)
     digest = checkpoint.content_hash()
-    fields = {**checkpoint._meta(), "content_hash": digest, "format": f"{FORMAT}-{FORMAT_VERSION}"}
+    fields = {
+        **checkpoint._meta(),
+        "content_hash": digest,
+        "format": f"{FORMAT}-{FORMAT_VERSION}",
+    }
     if key is not None:
         fields["hmac_sha256"] = _tag(key, digest)
     header = json.dumps(fields)
     arrays = checkpoint._arrays()
-    handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, tmp_name = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(handle, "wb") as stream:
             if fmt == "npz":
@@ -116,8 +133,12 @@ def save_checkpoint(checkpoint: Checkpoint, path: str | os.PathLike, *, fmt: str
             else:
                 import torch
 
-                payload = {"header": header,
-                           "arrays": {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}}
+                payload = {
+                    "header": header,
+                    "arrays": {
+                        k: torch.from_numpy(np.array(v)) for k, v in arrays.items()
+                    },
+                }
                 torch.save(payload, stream)
             stream.flush()
             os.fsync(stream.fileno())
@@ -133,7 +154,9 @@ def _read(path: Path, fmt: str) -> tuple[dict, dict[str, np.ndarray]]:
     if fmt == "npz":
         with np.load(path, allow_pickle=False) as archive:
             header = json.loads(str(archive["__header__"]))
-            arrays = {k: np.array(archive[k]) for k in archive.files if k != "__header__"}
+            arrays = {
+                k: np.array(archive[k]) for k in archive.files if k != "__header__"
+            }
     else:
         import torch
 
@@ -153,30 +176,47 @@ def _release(version: Version) -> tuple[int, ...]:
 def _check_header(where: str, header: dict, arrays: dict) -> None:
     fmt = header.get("format")
     if fmt is None:
-        raise ValueError(f"{where} has no 'format' field; expected '{FORMAT}-{FORMAT_VERSION}' "
-                         "(not a latentlab checkpoint, or written by an unreleased version)")
+        raise ValueError(
+            f"{where} has no 'format' field; expected '{FORMAT}-{FORMAT_VERSION}' "
+            "(not a latentlab checkpoint, or written by an unreleased version)"
+        )
     prefix = f"{FORMAT}-"
-    number = fmt[len(prefix):] if isinstance(fmt, str) and fmt.startswith(prefix) else ""
+    number = (
+        fmt[len(prefix) :] if isinstance(fmt, str) and fmt.startswith(prefix) else ""
+    )
     if not number.isdigit():
-        raise ValueError(f"{where} has unknown format {fmt!r}; expected '{FORMAT}-{FORMAT_VERSION}'")
+        raise ValueError(
+            f"{where} has unknown format {fmt!r}; expected '{FORMAT}-{FORMAT_VERSION}'"
+        )
     if int(number) > FORMAT_VERSION:
-        raise ValueError(f"{where} has format version {number}, newer than this latentlab reads "
-                         f"({FORMAT_VERSION}); upgrade latentlab")
+        raise ValueError(
+            f"{where} has format version {number}, newer than this latentlab reads "
+            f"({FORMAT_VERSION}); upgrade latentlab"
+        )
     try:
         written = Version(str(header.get("version")))
     except InvalidVersion:
-        raise ValueError(f"{where} records version {header.get('version')!r}, which is not a "
-                         "latentlab version") from None
+        raise ValueError(
+            f"{where} records version {header.get('version')!r}, which is not a "
+            "latentlab version"
+        ) from None
     if _release(written) > _release(Version(__version__)):
-        raise ValueError(f"{where} was written by latentlab {written}, newer than this one "
-                         f"({__version__}); upgrade latentlab to read it")
+        raise ValueError(
+            f"{where} was written by latentlab {written}, newer than this one "
+            f"({__version__}); upgrade latentlab to read it"
+        )
     missing = sorted((_HEADER_KEYS - set(header)) | (_ARRAY_KEYS - set(arrays)))
-    unknown = sorted((set(header) - _HEADER_KEYS - {"hmac_sha256"})
-                     | (set(arrays) - _ARRAY_KEYS - {"lam"}))
+    unknown = sorted(
+        (set(header) - _HEADER_KEYS - {"hmac_sha256"})
+        | (set(arrays) - _ARRAY_KEYS - {"lam"})
+    )
     if missing or unknown:
-        parts = ([f"missing key(s) {missing}"] if missing else []) + \
-            ([f"unknown key(s) {unknown}"] if unknown else [])
-        raise ValueError(f"{where} has " + " and ".join(parts) + " (renamed or edited by hand?)")
+        parts = ([f"missing key(s) {missing}"] if missing else []) + (
+            [f"unknown key(s) {unknown}"] if unknown else []
+        )
+        raise ValueError(
+            f"{where} has " + " and ".join(parts) + " (renamed or edited by hand?)"
+        )
 
 
 def load_checkpoint(
@@ -213,9 +253,16 @@ def load_checkpoint(
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     key = _check_key(key)
-    wanted = {"n_diseases": n_diseases, "n_times": n_times, "n_covariates": n_covariates,
-              "n_signatures": n_signatures}
-    wanted = {k: None if v is None else check_integer(v, k, minimum=1) for k, v in wanted.items()}
+    wanted = {
+        "n_diseases": n_diseases,
+        "n_times": n_times,
+        "n_covariates": n_covariates,
+        "n_signatures": n_signatures,
+    }
+    wanted = {
+        k: None if v is None else check_integer(v, k, minimum=1)
+        for k, v in wanted.items()
+    }
     if data is not None:
         from latentlab.signatures.data import SurvivalData
 
@@ -224,7 +271,9 @@ def load_checkpoint(
         for name in ("n_diseases", "n_times", "n_covariates"):
             given = getattr(data, name)
             if wanted[name] is not None and wanted[name] != given:
-                raise ValueError(f"{name}={wanted[name]} disagrees with data, which has {given}")
+                raise ValueError(
+                    f"{name}={wanted[name]} disagrees with data, which has {given}"
+                )
             wanted[name] = given
     path = Path(path)
     fmt = _format_for(path, fmt)
@@ -239,21 +288,33 @@ def load_checkpoint(
     try:
         checkpoint = Checkpoint(
             **{name: arrays[name] for name in _ARRAYS},
-            kappa=float(arrays["kappa"]), healthy_mean=float(arrays["healthy_mean"]),
-            lam=arrays.get("lam"), signature_labels=tuple(header["signature_labels"]),
-            metadata=header["metadata"], version=header["version"],
+            kappa=float(arrays["kappa"]),
+            healthy_mean=float(arrays["healthy_mean"]),
+            lam=arrays.get("lam"),
+            signature_labels=tuple(header["signature_labels"]),
+            metadata=header["metadata"],
+            version=header["version"],
         )
-    except (TypeError, ValueError) as exc:  # wrong shapes or values inside a well-formed file
+    except (
+        TypeError,
+        ValueError,
+    ) as exc:  # wrong shapes or values inside a well-formed file
         raise ValueError(f"{where} holds invalid values: {exc}") from exc
     if checkpoint.content_hash() != header["content_hash"]:
-        raise ValueError(f"{where} failed its content-hash check (corrupted or edited); "
-                         "re-create it with save_checkpoint")
+        raise ValueError(
+            f"{where} failed its content-hash check (corrupted or edited); "
+            "re-create it with save_checkpoint"
+        )
     if key is not None:
         tag = header.get("hmac_sha256")
         if not isinstance(tag, str):
-            raise ValueError(f"{where} carries no HMAC tag, but key was given; it was saved without "
-                             "a key, so its authenticity cannot be checked")
+            raise ValueError(
+                f"{where} carries no HMAC tag, but key was given; it was saved without "
+                "a key, so its authenticity cannot be checked"
+            )
         if not hmac.compare_digest(tag, _tag(key, header["content_hash"])):
-            raise ValueError(f"{where} failed its HMAC check: written with another key, or altered")
+            raise ValueError(
+                f"{where} failed its HMAC check: written with another key, or altered"
+            )
     checkpoint.check_compatible(**wanted)
     return checkpoint
