@@ -27,8 +27,11 @@ the true factors of the best |correlation|, in %) and R² per Gaussian view
 (%) are reported for both.
 
 Run: ``.venv/bin/python benchmarks/mofa_vs_mofapy2.py`` (27 minutes on 2 cores
-at load average ~13, about 5 CPU minutes, mostly mofapy2); ``MOFA_BENCH_REGIMES=complete,missing15``
-runs a subset. Writes ``benchmarks/results/mofa.json`` and ``mofa.md``.
+at load average ~13, about 5 CPU minutes, mostly mofapy2). Writes
+``benchmarks/results/mofa.json`` and ``mofa.md``. ``--regimes bern_pois,large``
+(or ``MOFA_BENCH_REGIMES``) runs a subset, both systems again side by side, and
+merges its rows into the existing results (each rerun regime records its date
+and load average); the other rows are kept from the earlier run.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 K = 10
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(os.environ.get("MOFA_BENCH_RESULTS", Path(__file__).parent / "results"))
 SVI = {"batch_fraction": 0.5, "learning_rate": 0.5, "forgetting_rate": 0.25, "iterations": 100}
 _G = "gaussian"
 REGIMES = {
@@ -270,14 +273,29 @@ def _compare(ours: dict, theirs: dict, comparable_elbo: bool) -> dict:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     import mofapy2  # noqa: F401  (fail early if the reference is missing)
 
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--regimes", help="comma-separated regimes to run (default: all); their "
+                        f"rows replace those in mofa.json/md, the others are kept ({', '.join(REGIMES)})")
+    args = parser.parse_args(argv)
+    chosen = args.regimes or os.environ.get("MOFA_BENCH_REGIMES")
+    regimes = chosen.split(",") if chosen else list(REGIMES)
+    unknown = [r for r in regimes if r not in REGIMES]
+    if unknown:
+        parser.error(f"unknown regime(s) {unknown}; expected some of {list(REGIMES)}")
     started = time.perf_counter()
+    load_start = round(os.getloadavg()[0], 2)
     report = {"machine": f"{platform.processor() or platform.machine()}, {platform.system()}; 2 cores "
                          f"shared with other jobs, 1-minute load average {os.getloadavg()[0]:.1f} at the start",
               "python": sys.version.split()[0], "K": K, "svi": SVI, "blas_threads": THREADS, "regimes": {}}
-    for regime in os.environ.get("MOFA_BENCH_REGIMES", ",".join(REGIMES)).split(","):
+    merged = bool(chosen) and (RESULTS / "mofa.json").exists()
+    if merged:  # keep the earlier full run and replace only the regimes rerun now
+        report = json.loads((RESULTS / "mofa.json").read_text())
+    for regime in regimes:
         systems = SYSTEMS.get(regime, DEFAULT_SYSTEMS)
         results = {system: _run_worker(system, regime) for system in systems}
         reference = systems[-1]
@@ -288,9 +306,19 @@ def main() -> None:
             r.pop("elapsed_at_iteration", None)
         report["regimes"][regime] = {**REGIMES[regime], **results, "reference": reference,
                                      "comparison": comparisons}
+        if merged:
+            report["regimes"][regime]["rerun"] = {
+                "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_average_start": load_start,
+                "load_average_end": [round(v, 2) for v in os.getloadavg()]}
         print(regime, json.dumps(comparisons), flush=True)
+    if merged:
+        return _write(report)
     report["total_minutes"] = (time.perf_counter() - started) / 60
     report["load_average_end"] = [round(v, 2) for v in os.getloadavg()]
+    _write(report)
+
+
+def _write(report: dict) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "mofa.json").write_text(json.dumps(report, indent=2))
     (RESULTS / "mofa.md").write_text(_markdown(report))
@@ -366,6 +394,12 @@ def _markdown(report: dict) -> str:
                if isinstance(run.get(s), dict)):
         lines += ["", "In this run mofapy2's rule never stopped ours before ours' own rule, so the "
                   "same-rule columns equal the own-rules ones."]
+    reruns = [f"{regime} ({run['rerun']['date']}, load average {run['rerun']['load_average_start']} "
+              f"at the start, {run['rerun']['load_average_end']} at the end)"
+              for regime, run in report["regimes"].items() if "rerun" in run]
+    if reruns:
+        lines += ["", "Rerun later with `--regimes`, both systems again side by side in the same "
+                  "run, replacing the rows of the full run: " + "; ".join(reruns) + "."]
     lines += ["", "## Regimes that miss the target", "",
               ("None." if not missed else "Not met: " + "; ".join(missed) + ".")]
     lines += ["", "## Where the time went before (profile)", "", PROFILE]

@@ -15,6 +15,7 @@ from sklearn.decomposition import PCA
 
 from latentlab.mofa import elbo as _elbo
 from latentlab.mofa import likelihoods as _lik
+from latentlab.mofa import local_bounds as _bounds
 from latentlab.mofa.data import ViewData
 from latentlab.mofa.nodes import (
     Precision,
@@ -71,6 +72,8 @@ class ViewState:
     moments: tuple | None = None  # (key, ⟨x⟩, ⟨x²⟩) of the linear predictor, see linear_moments
     zeta_cache: tuple | None = None  # (ζ, λ(ζ)) of a Bernoulli view, (ζ, g(ζ)) of a Poisson view
     log_factorial: float | None = None  # Σ ln y! over observed entries of a Poisson view
+    sign: np.ndarray | None = None  # 2y − 1 where observed (Bernoulli view), else 0
+    bound: _bounds.BoundCache | None = None  # the bound's ELBO pieces at the current ζ
 
     @property
     def mean(self) -> np.ndarray:
@@ -178,23 +181,29 @@ def refresh_likelihood(view: ViewData, state: State, vs: ViewState) -> None:
         vs.Y = view.Y
         return
     mean, second = linear_moments(state, vs)
-    prediction = mean - vs.intercept
+    weights = vs.mask if vs.mask is not None else view.observed.astype(float)
+    # one pass of tanh/softplus/log per iteration; the ELBO reuses vs.bound
     if view.likelihood == "bernoulli":
-        vs.zeta, tau, pseudo = _lik.bernoulli_pseudodata(view.Y, second, view.observed)
-        vs.zeta_cache = (vs.zeta, 0.5 * tau)  # λ(ζ) on observed entries (τ = 2λ)
-        vs.intercept = _lik.weighted_intercept(pseudo, prediction, tau)
+        if vs.sign is None:
+            vs.sign = (2.0 * view.Y - 1.0) * weights
+        tau, pseudo, vs.bound = _bounds.bernoulli_refresh(vs.sign, second, weights)
         vs.precision = Precision(view.rows, full=tau)
     else:
-        vs.zeta = mean
-        vs.zeta_cache = (vs.zeta, _lik.poisson_rate(vs.zeta))
-        pseudo = _lik.poisson_pseudodata(view.Y, vs.zeta, vs.curvature, view.observed,
-                                         rate=vs.zeta_cache[1])
-        vs.intercept = _lik.weighted_intercept(pseudo, prediction, view.observed.astype(float))
+        tau = weights
+        pseudo, vs.bound = _bounds.poisson_refresh(view.Y, mean, vs.curvature, weights)
         if view.row_wise:
             vs.precision = Precision(view.rows, tau=vs.curvature)
         else:
             vs.precision = Precision(view.rows, tau=vs.curvature, mask=vs.mask)
-    vs.Y = np.where(view.observed, pseudo - vs.intercept, 0.0)
+    vs.zeta = vs.bound.zeta
+    vs.zeta_cache = None
+    # intercept Σ_n τ(ŷ − ⟨zw⟩) / Σ_n τ with ⟨zw⟩ = ⟨x⟩ − b (as _lik.weighted_intercept)
+    numerator = np.einsum("nd,nd->d", tau, pseudo) - np.einsum("nd,nd->d", tau, mean)
+    total = tau.sum(axis=0)
+    vs.intercept = (numerator + total * vs.intercept) / np.maximum(total, 1e-300)
+    pseudo -= vs.intercept
+    pseudo *= weights
+    vs.Y = pseudo
     vs.cross = None
     vs.pair_sums = None
 
@@ -291,6 +300,15 @@ def elbo_terms(data: list[ViewData], state: State, options: Options) -> dict[str
             terms["Tau"] += _elbo.gamma_term(*options.tau_prior, vs.tau_a, vs.tau_b)
         else:
             mean, second = linear_moments(state, vs)
+            if vs.bound is not None and vs.bound.zeta is vs.zeta:
+                log_factorial = 0.0
+                if view.likelihood == "poisson":
+                    if vs.log_factorial is None:
+                        observed = view.Y[view.observed]
+                        vs.log_factorial = float(np.sum(gammaln(observed + 1.0)))
+                    log_factorial = vs.log_factorial
+                terms["Y"] += _bounds.bound_sum(vs.bound, mean, second) - log_factorial
+                continue
             known = vs.zeta_cache[1] if vs.zeta_cache is not None and vs.zeta_cache[0] is vs.zeta else None
             if view.likelihood == "bernoulli":
                 terms["Y"] += _lik.bernoulli_term(view.Y, mean, second, vs.zeta, view.observed, lam=known)
