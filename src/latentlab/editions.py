@@ -13,12 +13,12 @@ the notebook says which cell computes the sentence.
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
 import re
 from pathlib import Path
 
+from latentlab._book_index import _book_context, chapter_number
+from latentlab._solutions import strip_solutions
 from latentlab._timings import (
     TIMINGS_FILE,
     WORDS_PER_MINUTE,
@@ -26,7 +26,6 @@ from latentlab._timings import (
     study_time,
     write_timings,
 )
-from latentlab._solutions import strip_solutions
 from latentlab.book_tools import ROOT, glued_values, toc_pages
 from latentlab.commonmark import Context, convert_markdown
 
@@ -48,79 +47,6 @@ __all__ = [
 EXECUTED_DIR = ROOT / "_build" / "jupyter_execute"
 ANSWER_TAGS = {"answer", "answer-check"}
 HIDDEN_TAGS = {"remove-cell", "remove-input", "hide-input", "hide-cell"}
-_HEADING = re.compile(r"^#\s+(.+)$", re.M)
-
-
-def chapter_number(page: str) -> int | None:
-    """Chapter number from the page's file name (``"book/03-em"`` -> 3), else None.
-
-    Examples
-    --------
-    >>> from latentlab.editions import chapter_number
-    >>> chapter_number("book/03-em-aip-sampling"), chapter_number("book/intro")
-    (3, None)
-    """
-    match = re.match(r"(\d+)-", Path(page).name)
-    return int(match.group(1)) if match else None
-
-
-def _labels(notebook, chapter: int | None) -> dict[str, str]:
-    """label -> shown text for figures, equations and section targets of one page."""
-    labels: dict[str, str] = {}
-    number = (lambda n: f"{chapter}.{n}") if chapter else str
-    figures = equations = 0
-    for cell in notebook.cells:
-        name = cell.metadata.get("mystnb", {}).get("figure", {}).get("name")
-        if cell.cell_type == "code" and name:
-            figures += 1
-            labels[name] = f"Figure {number(figures)}"
-        if cell.cell_type != "markdown":
-            continue
-        lines = cell.source.splitlines()
-        for i, line in enumerate(lines):
-            fig = re.match(r"\s*:name:\s*(\S+)", line)
-            if fig and any("{figure}" in x or "{glue:figure}" in x for x in lines[:i]):
-                figures += 1
-                labels[fig.group(1)] = f"Figure {number(figures)}"
-            eq = (
-                re.match(r"\s*:label:\s*(\S+)", line)
-                if "{math}" in cell.source
-                else None
-            )
-            eq = eq or re.search(r"\$\$\s*\(([^()\s]+)\)\s*$", line)
-            if eq and "{exercise}" not in cell.source:
-                equations += 1
-                labels[eq.group(1)] = f"({number(equations)})"
-            target = re.match(r"\s*\(([^()\s]+)\)=\s*$", line)
-            if target:
-                heading = next(
-                    (x.lstrip("#").strip() for x in lines[i + 1 :] if x.strip()), ""
-                )
-                labels[target.group(1)] = heading or target.group(1)
-    return labels
-
-
-def _book_context(root: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """Book-wide labels and page titles, so references across pages resolve."""
-    import jupytext
-
-    labels, titles = {}, {}
-    for page in toc_pages(root):
-        text = (Path(root) / f"{page}.md").read_text(encoding="utf-8")
-        heading = _HEADING.search(text)
-        titles[Path(page).name] = (
-            heading.group(1).strip() if heading else Path(page).name
-        )
-        notebook = jupytext.reads(text, fmt="md:myst")
-        labels.update(_labels(notebook, chapter_number(page)))
-        exercises = re.findall(r"\{exercise\}[^\n]*\n(?:\s*:label:\s*(\S+))?", text)
-        for n, label in enumerate(exercises, start=1):
-            if label:
-                chapter = chapter_number(page)
-                labels[label] = (
-                    f"Exercise {chapter}.{n}" if chapter else f"Exercise {n}"
-                )
-    return labels, titles
 
 
 def _executed(page: str, executed_dir: Path | None):
@@ -277,8 +203,9 @@ def student_then_solutions(page: str, *, root: Path = ROOT):
     order) on the state the page built, so each page is executed once in the tests
     (the full-size book runs the page itself, solutions in place).
     """
-    import jupytext
     from collections import Counter
+
+    import jupytext
 
     student = make_edition(page, "student", root=root, executed_dir=None)
     have = Counter(c.source for c in student.cells if c.cell_type == "code")
@@ -325,67 +252,10 @@ def write_edition(
 
 
 def _main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m latentlab.editions")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for kind in ("student", "instructor"):
-        cmd = sub.add_parser(kind, help=f"write the {kind} edition")
-        cmd.add_argument("--out", default=str(ROOT / "_build" / kind))
-        cmd.add_argument(
-            "--executed",
-            default=str(EXECUTED_DIR),
-            help="executed full-size notebooks (from make book)",
-        )
-    timings = sub.add_parser(
-        "timings", help="record page run times in book/timings.json"
-    )
-    timings.add_argument("--doctrees", default=str(ROOT / "_build" / ".doctrees"))
-    timings.add_argument("--fast", default=str(ROOT / "_build" / "notebook-times.json"))
-    publish = sub.add_parser(
-        "publish", help="after make book: timings, student notebooks into HTML, links"
-    )
-    publish.add_argument("html_dir", nargs="?", default=str(ROOT / "_build" / "html"))
-    publish.add_argument(
-        "--fast",
-        action="store_true",
-        help="a fast-mode build: quote nothing from it and record no full-size times",
-    )
-    links = sub.add_parser(
-        "check-links", help="every chapter links its student notebook"
-    )
-    links.add_argument("html_dir", nargs="?", default=str(ROOT / "_build" / "html"))
-    args = parser.parse_args(argv)
-    if args.command in ("student", "instructor"):
-        executed = Path(args.executed)
-        for path in write_edition(
-            Path(args.out),
-            args.command,
-            executed_dir=executed if executed.exists() else None,
-        ):
-            print(f"wrote {path}")
-    elif args.command == "publish":
-        html = Path(args.html_dir)
-        build = html.parent
-        executed = None if args.fast or not EXECUTED_DIR.exists() else EXECUTED_DIR
-        if not args.fast:
-            write_timings(build / ".doctrees", build / "notebook-times.json")
-        written = write_edition(html / "student", "student", executed_dir=executed)
-        print(f"publish: {len(written)} student notebooks in {html / 'student'}")
-        problems = check_student_links(html)
-        for problem in problems:
-            print(f"publish: {problem}")
-        if problems:
-            raise SystemExit(1)
-    elif args.command == "timings":
-        print(json.dumps(write_timings(Path(args.doctrees), Path(args.fast)), indent=1))
-    else:
-        problems = check_student_links(Path(args.html_dir))
-        for problem in problems:
-            print(f"check-links: {problem}")
-        if problems:
-            raise SystemExit(1)
-        print(
-            f"check-links: every chapter of {args.html_dir} links its student notebook"
-        )
+    """Command line: see ``python -m latentlab.editions --help``."""
+    from latentlab._editions_cli import _main as main
+
+    main(argv)
 
 
 if __name__ == "__main__":  # pragma: no cover
