@@ -83,7 +83,14 @@ class MOFA:
     max_iter : int
         Maximum number of iterations (full sweeps, or epochs under SVI).
     tol : float
-        Converged when |ΔELBO| / |ELBO| < tol on two consecutive iterations.
+        Converged when |ΔELBO| / |ELBO| < tol on two consecutive iterations
+        (with ``elbo_every=k``: when the change between consecutive
+        evaluations, k iterations apart, is below k·tol·|ELBO| twice in a row).
+    elbo_every : int
+        Evaluate the ELBO (and the convergence rule, the divergence guard and
+        ``history``) every this many iterations and at the last one; 1 (default)
+        every iteration. mofapy2 uses 5. ``history`` then has one entry per
+        evaluation.
     start_sparsity : int
         First iteration at which q(θ) is updated (mofapy2: 50).
     drop_r2 : float, optional
@@ -146,6 +153,7 @@ class MOFA:
         learning_rate: float = 0.5,
         forgetting_rate: float = 0.25,
         decrease_tol: float = 1e-5,
+        elbo_every: int = 1,
         verbose: bool = True,
     ):
         self.n_factors = n_factors
@@ -163,11 +171,13 @@ class MOFA:
         self.learning_rate = learning_rate
         self.forgetting_rate = forgetting_rate
         self.decrease_tol = decrease_tol
+        self.elbo_every = elbo_every
         self.verbose = verbose
 
     def _check(self) -> None:
         check_integer(self.n_factors, "n_factors", minimum=1)
         check_integer(self.max_iter, "max_iter", minimum=1)
+        check_integer(self.elbo_every, "elbo_every", minimum=1)
         check_integer(self.start_sparsity, "start_sparsity", minimum=1)
         check_positive(self.tol, "tol")
         check_positive(self.decrease_tol, "decrease_tol")
@@ -223,6 +233,7 @@ class MOFA:
                                 learning_rate=self.learning_rate if self.stochastic else None,
                                 unit="iteration")
         guard.keep(0, _snapshot(data, state, None))  # the initial state (no ELBO evaluated)
+        every, pruned, last = self.elbo_every, False, 0
         for iteration in bar:
             n_iter = iteration
             if self.stochastic:
@@ -230,7 +241,6 @@ class MOFA:
                                       self.learning_rate, self.forgetting_rate, generator)
             else:
                 sweep(data, state, options, iteration)
-            pruned = False
             if self.drop_r2 is not None and state.Z_mean.shape[1] > 1:
                 r2 = _r2_of_state(data, state).max(axis=0)
                 keep = r2 >= self.drop_r2
@@ -239,6 +249,8 @@ class MOFA:
                 if not keep.all():
                     keep_factors(state, keep)
                     pruned = True
+            if iteration % every and iteration != self.max_iter:
+                continue  # no ELBO this iteration (elbo_every > 1)
             terms = elbo_terms(data, state, options)
             value = float(sum(terms.values()))
             guard.check(iteration, value)
@@ -247,9 +259,11 @@ class MOFA:
                 change = value - history[-1]
                 if gaussian_batch and change < -self.decrease_tol * abs(value):
                     decreases.append((iteration, change))
-                small_changes = small_changes + 1 if abs(change) < self.tol * abs(value) else 0
+                small = abs(change) < self.tol * (iteration - last) * abs(value)
+                small_changes = small_changes + 1 if small else 0
             else:
                 small_changes = 0
+            pruned, last = False, iteration
             history.append(value)
             terms_history.append(terms)
             k_history.append(int(state.Z_mean.shape[1]))
