@@ -55,3 +55,13 @@ def test_elbo_every_is_checked(bad):
     sim = simulate_mofa(n_samples=30, view_sizes=(10, 10), rng=0)
     with pytest.raises((ValueError, TypeError), match="elbo_every"):
         MOFA(2, elbo_every=bad, verbose=False).fit(sim.views, rng=0)
+
+
+def test_cadence_leaves_stochastic_updates_unchanged():
+    sim = simulate_mofa(n_samples=200, view_sizes=(30, 20), rng=0)
+    every_one = _fit(sim, stochastic=True, max_iter=23)
+    every_five = _fit(sim, stochastic=True, max_iter=23, elbo_every=5)
+    expected = [every_one.history[i - 1] for i in (5, 10, 15, 20, 23)]
+    np.testing.assert_allclose(every_five.history, expected, rtol=1e-12)
+    np.testing.assert_allclose(every_five.factors, every_one.factors,
+                               rtol=1e-9, atol=1e-12)
