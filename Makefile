@@ -28,6 +28,7 @@ setup: $(STAMP)
 
 book: setup
 	LATENTLAB_FAST=0 $(JB) build . --all -W -n --keep-going
+	$(PYTHON) -m latentlab.editions publish _build/html
 	$(PYTHON) -m latentlab.book_tools check-html _build/html
 	@echo "Book built: open $(CURDIR)/_build/html/index.html"
 
@@ -36,6 +37,7 @@ test-unit: setup
 
 book-fast: setup
 	LATENTLAB_FAST=1 $(JB) build . --all -W -n --keep-going
+	$(PYTHON) -m latentlab.editions publish --fast _build/html
 	$(PYTHON) -m latentlab.book_tools check-html _build/html
 
 test: test-unit book-fast

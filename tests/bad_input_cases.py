@@ -58,6 +58,9 @@ EXEMPT_MODULES = (
     "latentlab._divergence",
     "latentlab.pagecheck",
     "latentlab._lse",
+    "latentlab._answers",
+    "latentlab._book_index",
+    "latentlab._editions_cli",
 )
 _RESULT = "a frozen result container that fitters return; users read it, never build it from data"
 _NOARG = "takes no arguments"
