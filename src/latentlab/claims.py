@@ -163,11 +163,12 @@ def pct(fraction, digits: int = 2, *, sign: bool = False) -> str:
     --------
     >>> from latentlab.claims import pct
     >>> pct(0.1234), pct(1.0), pct(0.000012), pct(0), pct(-0.05, sign=True)
-    ('12 %', '100 %', '0.0012 %', '0 %', '-5.0 %')
+    ('12 %', '100 %', '0.0012 %', '0 %', '-5 %')
     >>> pct(0.9996)
     '99.96 %'
     """
     value = _as_real(fraction, "fraction") * 100.0
+    value = float(f"{value:.12g}")  # 0.07 * 100 is 7.000000000000001: read it as 7
     digits = _check_digits(digits)
     text = num(value, digits, sign=sign, sci_below=1e-6)
     # a fraction that is not 1 never reads "100 %": add digits until it shows
