@@ -11,6 +11,7 @@ The first call executes the page (fast mode, papermill, working directory
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -49,3 +50,36 @@ def executed_notebook(name: str):
 def executed_glue(name: str) -> dict[str, Any]:
     """Return every value the page glued, after executing it in fast mode."""
     return glued_values(executed_notebook(name))
+
+
+def rendered_sentences(notebook) -> str:
+    """The computed sentences (Markdown outputs of ``say``) of an executed page, joined."""
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = output.get("data", {}).get("text/markdown")
+            if text is not None:
+                texts.append("".join(text) if isinstance(text, list) else text)
+    return " ".join(texts)
+
+
+_REPRS = re.compile(r"<matplotlib|<Axes:|Text\(|at 0x|array\(|np\.str_\(")
+
+
+def output_problems(notebook) -> list[str]:
+    """Stderr, object reprs and figures without caption/name in an executed page."""
+    problems = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if output.get("name") == "stderr":
+                problems.append(f"stderr: {cell.source[:80]}")
+            elif "image/png" in data:
+                figure = cell.metadata.get("mystnb", {}).get("figure", {})
+                if not (figure.get("caption") and figure.get("name")):
+                    problems.append(f"uncaptioned figure: {cell.source[:80]}")
+            elif _REPRS.search(data.get("text/plain", "") + output.get("text", "")):
+                problems.append(f"object repr: {cell.source[:80]}")
+    return problems
