@@ -54,13 +54,21 @@ def _tiled(sim_data, init, n):
     return data, replace(init, lam=np.tile(init.lam, (reps, 1, 1))[:n])
 
 
+def _sync(device):
+    import torch
+
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def _gpu_fit(data, init, epochs, device):
     import torch
 
     from latentlab.signatures import fit_signatures
 
-    torch.cuda.synchronize(device)
-    torch.cuda.reset_peak_memory_stats(device)
+    _sync(device)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
     start = time.perf_counter()
     fit = fit_signatures(
         data,
@@ -71,9 +79,10 @@ def _gpu_fit(data, init, epochs, device):
         verbose=False,
         device=device,
     )
-    torch.cuda.synchronize(device)
+    _sync(device)
     seconds = time.perf_counter() - start
-    return fit, seconds, torch.cuda.max_memory_allocated(device) / 2**30
+    peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else 0
+    return fit, seconds, peak / 2**30
 
 
 def _nll(fit, data, device):
@@ -86,7 +95,7 @@ def _nll(fit, data, device):
     return float(signature_nll(lam, phi, fit.kappa, data.E, data.event))
 
 
-def run(sizes, epochs, check_epochs, device) -> dict:
+def run(sizes, epochs, check_epochs, device, on_row=None) -> dict:
     import torch
 
     from latentlab.datasets.signatures_sim import simulate_signatures
@@ -96,19 +105,26 @@ def run(sizes, epochs, check_epochs, device) -> dict:
         n_individuals=BATCH, **SHAPE, rng=0, baseline_range=(0.0002, 0.002)
     )
     init = initialize(sim.data, SHAPE["n_signatures"], rng=0)
-    # CPU reference at 10k: a few epochs, 2 threads (speed) and their losses (agreement)
-    start = time.perf_counter()
-    cpu = fit_signatures(
-        sim.data,
-        SHAPE["n_signatures"],
-        init=init,
-        n_epochs=check_epochs,
-        tol=None,
-        verbose=False,
-        device="cpu",
-        num_threads=2,
-    )
-    cpu_s_per_epoch = (time.perf_counter() - start) / check_epochs
+    # CPU reference at 10k, 2 threads: the losses of the first epochs (agreement) and
+    # the marginal seconds per epoch (a 1-epoch fit's set-up subtracted: speed)
+    def cpu_fit(epochs):
+        start = time.perf_counter()
+        fit = fit_signatures(
+            sim.data,
+            SHAPE["n_signatures"],
+            init=init,
+            n_epochs=epochs,
+            tol=None,
+            verbose=False,
+            device="cpu",
+            num_threads=2,
+        )
+        return fit, time.perf_counter() - start
+
+    cpu_fit(1)  # warm-up: thread pool, GP precision cache
+    _, one_epoch_s = cpu_fit(1)
+    cpu, cpu_s = cpu_fit(check_epochs + 1)
+    cpu_s_per_epoch = (cpu_s - one_epoch_s) / check_epochs
     short, _, _ = _gpu_fit(sim.data, init, check_epochs, device)
     history_rel = max(abs(a - b) / abs(b) for a, b in zip(short.history, cpu.history))
     runs = []
@@ -136,11 +152,22 @@ def run(sizes, epochs, check_epochs, device) -> dict:
                 nll_rel_diff=abs(nll_gpu - nll_cpu) / abs(nll_cpu),
             )
         runs.append(row)
+        print(f"N = {n:,}: {seconds:.1f} s, peak {peak:.2f} GiB", flush=True)
         del data, start_state, fit
-        torch.cuda.empty_cache()
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        if on_row is not None:
+            on_row(_payload(device, check_epochs, cpu_s_per_epoch, history_rel, runs))
+    return _payload(device, check_epochs, cpu_s_per_epoch, history_rel, runs)
+
+
+def _payload(device, check_epochs, cpu_s_per_epoch, history_rel, runs) -> dict:
+    import torch
+
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     return dict(
         benchmark="signatures_gpu",
-        device=torch.cuda.get_device_name(device),
+        device=name,
         torch=torch.__version__,
         platform=platform.platform(),
         cpu_check=dict(
@@ -154,10 +181,44 @@ def run(sizes, epochs, check_epochs, device) -> dict:
             "Data: one simulated cohort of 10,000 tiled to the larger N; "
             "fit_signatures defaults (float32 likelihood, float64 GP algebra, chunk "
             "size from free GPU memory). Peak GPU memory is "
-            "torch.cuda.max_memory_allocated."
+            "torch.cuda.max_memory_allocated. GPU fit times include the fit's "
+            "set-up; the CPU's seconds per epoch are marginal (a 1-epoch fit "
+            "subtracted), so the speed ratio is conservative."
         ),
         runs=runs,
     )
+
+
+def chunk_sweep(device, n=400_000, chunks=(1024, 2048, 4096, 8192, 16384)) -> list:
+    """Seconds per forward + backward of ``signature_nll`` at N = n for each chunk.
+
+    Random λ, φ (logits − 3), ages and 2 % events made on the GPU; the last of
+    four repetitions is timed.
+    """
+    import torch
+
+    from latentlab.signatures import signature_nll
+
+    K, D, T = SHAPE["n_signatures"] + 1, SHAPE["n_diseases"], SHAPE["n_times"]
+    g = torch.Generator(device=device).manual_seed(0)
+    lam = torch.randn(n, K, T, generator=g, device=device).requires_grad_()
+    phi = (torch.randn(K, D, T, generator=g, device=device) - 3).requires_grad_()
+    E = torch.randint(0, T, (n, D), generator=g, device=device)
+    event = torch.rand(n, D, generator=g, device=device) < 0.02
+    rows = []
+    for chunk in chunks:
+        torch.cuda.reset_peak_memory_stats(device)
+        for _ in range(4):
+            _sync(device)
+            start = time.perf_counter()
+            signature_nll(lam, phi, 1.0, E, event, chunk_size=chunk).backward()
+            lam.grad = phi.grad = None
+            _sync(device)
+            seconds = time.perf_counter() - start
+        peak = torch.cuda.max_memory_allocated(device) / 2**30
+        rows.append(dict(chunk=chunk, s=seconds, peak_gib=peak))
+        print(rows[-1], flush=True)
+    return rows
 
 
 def write(payload: dict, results: Path) -> None:
@@ -168,6 +229,7 @@ def write(payload: dict, results: Path) -> None:
         "# Signature-model fit on one GPU",
         "",
         f"Device: {payload['device']} (torch {payload['torch']}).",
+        *([f"Measured: {payload['measured']}."] if payload.get("measured") else []),
         payload["note"],
         "",
         "| N | D | T | K+1 | epochs | fit time | s/epoch | peak GPU memory "
@@ -195,6 +257,20 @@ def write(payload: dict, results: Path) -> None:
                 f"{r['nll_gpu']:.6g} on the GPU, {r['nll_cpu']:.6g} on the CPU "
                 f"(relative difference {r['nll_rel_diff']:.1e})."
             )
+    sweep = payload.get("chunk_sweep")
+    if sweep:
+        lines += [
+            "",
+            f"Forward + backward of the likelihood alone at N = {sweep['n']:,} "
+            "(random parameters) by chunk size:",
+            "",
+            "| chunk | s | peak GPU memory |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {r['chunk']:,} | {r['s']:.3f} | {r['peak_gib']:.2f} GiB |"
+            for r in sweep["rows"]
+        ]
     (results / "signatures_gpu.md").write_text("\n".join(lines) + "\n")
 
 
@@ -205,21 +281,38 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--epochs", type=int, default=200)
     parser.add_argument(
-        "--check-epochs", type=int, default=5, help="epochs fitted on both CPU and GPU"
+        "--check-epochs", type=int, default=10, help="epochs fitted on both CPU and GPU"
     )
     parser.add_argument("--results", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--device",
+        default="cuda",
+        help="'cuda' (default); 'cpu' only to dry-run the script itself",
+    )
     args = parser.parse_args(argv)
     import torch
 
+    if args.device == "cpu":
+        payload = run(sorted(set(args.sizes)), args.epochs, args.check_epochs,
+                      torch.device("cpu"))
+        write(payload, args.results)
+        print((args.results / "signatures_gpu.md").read_text())
+        return 0
     if not torch.cuda.is_available():
         print(
             "signatures_gpu: no CUDA GPU is present on this machine; nothing measured "
             "(the GPU numbers are still to be measured)."
         )
         return 0
+    device = torch.device("cuda")
     payload = run(
-        sorted(set(args.sizes)), args.epochs, args.check_epochs, torch.device("cuda")
+        sorted(set(args.sizes)),
+        args.epochs,
+        args.check_epochs,
+        device,
+        on_row=lambda partial: write(partial, args.results),
     )
+    payload["chunk_sweep"] = dict(n=400_000, rows=chunk_sweep(device))
     write(payload, args.results)
     print((args.results / "signatures_gpu.md").read_text())
     return 0

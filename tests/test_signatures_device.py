@@ -265,9 +265,13 @@ def test_gpu_fit_matches_cpu_fit():
     on_cpu = float(signature_nll(lam, phi, cpu.kappa, E, event))
     on_gpu = float(signature_nll(lam.cuda(), phi.cuda(), cpu.kappa, E, event))
     assert on_gpu == pytest.approx(on_cpu, rel=1e-5)
+    # float32 fits: the same start gives the same first loss to round-off; Adam at
+    # lr 0.1 then amplifies float32 round-off (on an H200: 1.4e-4 relative by
+    # epoch 3), so the paths agree to 1e-3, not to round-off
     single_cpu = fit_signatures(sim.data, 3, device="cpu", **kw)
     single_gpu = fit_signatures(sim.data, 3, device="cuda", **kw)
-    np.testing.assert_allclose(single_gpu.history, single_cpu.history, rtol=1e-4)
+    assert single_gpu.history[0] == pytest.approx(single_cpu.history[0], rel=1e-5)
+    np.testing.assert_allclose(single_gpu.history, single_cpu.history, rtol=1e-3)
 
 
 # ------------------------------------------------------- GPU benchmark and results
