@@ -1,10 +1,12 @@
 """Noisy point clouds around curves whose truth is known, for testing curve fitters.
 
-Each function returns ``(s, X, truth)`` like :func:`latentlab.sweep.noisy_helix`:
-the true arc length of each point (sorted, so ``X[0]`` is nearest the start of
-the curve), the noisy points, and the noise-free curve densely sampled. Points
-are spread uniformly in arc length, so the density along the curve is even.
+Each function returns ``(s, X, truth)``: the true position of each point along
+the curve (sorted, so ``X[0]`` is nearest the start of the curve), the noisy
+points, and the noise-free curve densely sampled. Points are spread uniformly in
+arc length, so the density along the curve is even.
 
+* :func:`noisy_helix` - the benchmark curve of the sweep chapter, a quarter
+  helix (also exported as :func:`latentlab.sweep.noisy_helix`).
 * :func:`noisy_spiral` - an Archimedean spiral in the plane; neighbouring arms
   are ``arm_spacing`` apart, so a bandwidth that reaches the next arm makes a
   local principal curve jump between arms.
@@ -18,7 +20,72 @@ import numpy as np
 
 from latentlab._validation import as_generator, check_integer, check_positive
 
-__all__ = ["sample_along", "noisy_spiral", "noisy_trefoil", "strand_gap"]
+__all__ = [
+    "sample_along",
+    "noisy_helix",
+    "noisy_spiral",
+    "noisy_trefoil",
+    "strand_gap",
+]
+
+
+def _arc_lengths(curve: np.ndarray) -> np.ndarray:
+    """Cumulative arc length at every vertex of a polyline (0 at the first one).
+
+    Examples
+    --------
+    >>> from latentlab.curves.shapes import _arc_lengths
+    >>> _arc_lengths(np.array([[0.0, 0.0], [3.0, 4.0], [3.0, 5.0]])).tolist()
+    [0.0, 5.0, 6.0]
+    """
+    curve = np.asarray(curve, dtype=float)
+    steps = np.linalg.norm(np.diff(curve, axis=0), axis=1)
+    return np.concatenate([[0.0], np.cumsum(steps)])
+
+
+def noisy_helix(
+    n_points: int = 600,
+    *,
+    noise: float = 0.1,
+    radius: float = 5.0,
+    pitch: float = 0.5,
+    n_truth: int = 4001,
+    rng: None | int | np.random.Generator = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The benchmark curve: a noisy quarter helix (r cos s, r sin s, pitch s), s on [0, pi/2].
+
+    ``s`` is drawn uniformly; the helix has constant speed, so the points are
+    uniform in arc length too.
+
+    Returns
+    -------
+    s : ndarray of shape (n_points,)
+        True parameter of each point, sorted (so ``X[0]`` has the smallest s).
+    X : ndarray of shape (n_points, 3)
+        Points plus isotropic Gaussian noise of sd ``noise``.
+    truth : ndarray of shape (n_truth, 3)
+        The noise-free curve, densely sampled (length sqrt(r^2 + pitch^2) pi / 2,
+        7.89 by default).
+
+    Examples
+    --------
+    >>> from latentlab.curves import curve_length
+    >>> from latentlab.curves.shapes import noisy_helix
+    >>> s, X, truth = noisy_helix(rng=0)
+    >>> X.shape, round(curve_length(truth), 2)
+    ((600, 3), 7.89)
+    """
+    n_points = check_integer(n_points, "n_points", minimum=3)
+    check_positive(noise, "noise", strict=False)
+    rng = as_generator(rng)
+    s = np.sort(rng.uniform(0, np.pi / 2, n_points))
+
+    def curve(t):
+        return np.column_stack([radius * np.cos(t), radius * np.sin(t), pitch * t])
+
+    X = curve(s) + rng.normal(0, noise, (n_points, 3))
+    n_truth = check_integer(n_truth, "n_truth", minimum=2)
+    return s, X, curve(np.linspace(0, np.pi / 2, n_truth))
 
 
 def sample_along(
@@ -40,9 +107,7 @@ def sample_along(
     n_points = check_integer(n_points, "n_points", minimum=3)
     check_positive(noise, "noise", strict=False)
     rng = as_generator(rng)
-    arc = np.concatenate(
-        [[0.0], np.cumsum(np.linalg.norm(np.diff(truth, axis=0), axis=1))]
-    )
+    arc = _arc_lengths(truth)
     s = np.sort(rng.uniform(0.0, arc[-1], n_points))
     on_curve = np.column_stack(
         [np.interp(s, arc, truth[:, j]) for j in range(truth.shape[1])]
@@ -143,9 +208,7 @@ def strand_gap(
     truth = truth[
         np.linspace(0, len(truth) - 1, min(n_sample, len(truth))).round().astype(int)
     ]
-    arc = np.concatenate(
-        [[0.0], np.cumsum(np.linalg.norm(np.diff(truth, axis=0), axis=1))]
-    )
+    arc = _arc_lengths(truth)
     distance = cdist(truth, truth)
     distance[np.abs(arc[:, None] - arc[None, :]) <= min_path] = np.inf
     return float(distance.min())

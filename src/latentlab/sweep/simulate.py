@@ -27,6 +27,7 @@ import pandas as pd
 from scipy.spatial.transform import Rotation
 
 from latentlab._validation import as_generator, check_in_range, check_integer, check_positive
+from latentlab.curves.shapes import noisy_helix  # the benchmark curve, re-exported
 
 __all__ = [
     "PERTURBATIONS",
@@ -315,42 +316,3 @@ def simulate_sweep(
         models.append(({"prettiness": float(b), "loss_type": loss_type, "reflect": reflect}, *pair))
     return models
 
-
-def noisy_helix(
-    n_points: int = 600,
-    *,
-    noise: float = 0.1,
-    radius: float = 5.0,
-    pitch: float = 0.5,
-    n_truth: int = 4001,
-    rng: None | int | np.random.Generator = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The benchmark curve: a noisy quarter-helix (r cos s, r sin s, pitch s), s uniform on [0, pi/2].
-
-    Returns
-    -------
-    s : ndarray of shape (n_points,)
-        True parameter of each point, sorted (so ``X[0]`` has the smallest s).
-    X : ndarray of shape (n_points, 3)
-        Points plus isotropic Gaussian noise of sd ``noise``.
-    truth : ndarray of shape (n_truth, 3)
-        The noise-free curve, densely sampled (length sqrt(r^2 + pitch^2) pi / 2, 7.89 by default).
-
-    Examples
-    --------
-    >>> from latentlab.sweep.simulate import noisy_helix
-    >>> from latentlab.curves import curve_length
-    >>> s, X, truth = noisy_helix(rng=0)
-    >>> X.shape, round(curve_length(truth), 2)
-    ((600, 3), 7.89)
-    """
-    n_points = check_integer(n_points, "n_points", minimum=3)
-    check_positive(noise, "noise", strict=False)
-    rng = as_generator(rng)
-    s = np.sort(rng.uniform(0, np.pi / 2, n_points))
-
-    def curve(t):
-        return np.column_stack([radius * np.cos(t), radius * np.sin(t), pitch * t])
-
-    X = curve(s) + rng.normal(0, noise, (n_points, 3))
-    return s, X, curve(np.linspace(0, np.pi / 2, check_integer(n_truth, "n_truth", minimum=2)))
