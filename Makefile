@@ -26,8 +26,12 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+# Pages run in JOBS worker processes (longest first) into a fresh jupyter-cache, then
+# Jupyter Book builds the HTML from it (src/latentlab/_parallel_build.py).
+JOBS    ?= 2
+
 book: setup
-	LATENTLAB_FAST=0 $(JB) build . --all -W -n --keep-going
+	LATENTLAB_FAST=0 $(PYTHON) -m latentlab._parallel_build --jobs $(JOBS)
 	$(PYTHON) -m latentlab.editions publish _build/html
 	$(PYTHON) -m latentlab.book_tools check-html _build/html
 	@echo "Book built: open $(CURDIR)/_build/html/index.html"
@@ -36,7 +40,7 @@ test-unit: setup
 	LATENTLAB_FAST=1 $(PYTHON) -m pytest
 
 book-fast: setup
-	LATENTLAB_FAST=1 $(JB) build . --all -W -n --keep-going
+	LATENTLAB_FAST=1 $(PYTHON) -m latentlab._parallel_build --fast --jobs $(JOBS)
 	$(PYTHON) -m latentlab.editions publish --fast _build/html
 	$(PYTHON) -m latentlab.book_tools check-html _build/html
 

@@ -61,6 +61,7 @@ EXEMPT_MODULES = (
     "latentlab._answers",
     "latentlab._book_index",
     "latentlab._editions_cli",
+    "latentlab._parallel_build",
 )
 _RESULT = "a frozen result container that fitters return; users read it, never build it from data"
 _NOARG = "takes no arguments"
