@@ -101,17 +101,22 @@ class LocalPrincipalCurve:
 
 
 def _spanning_tree_length(P):
-    """Length of the minimum spanning tree of the rows of P (Prim, O(m^2))."""
+    """Length of the minimum spanning tree of the rows of P (Prim, O(m^2)).
+
+    All pairwise distances are computed in one vectorised step (the same
+    formula as a row at a time, so the same numbers); the loop only picks.
+    """
+    distances = np.linalg.norm(P[:, None, :] - P[None, :, :], axis=2)
     in_tree = np.zeros(len(P), dtype=bool)
     in_tree[0] = True
-    nearest = np.linalg.norm(P - P[0], axis=1)
+    nearest = distances[0].copy()
     total = 0.0
     for _ in range(len(P) - 1):
         candidates = np.where(in_tree, np.inf, nearest)
         j = int(np.argmin(candidates))
         total += float(candidates[j])
         in_tree[j] = True
-        nearest = np.minimum(nearest, np.linalg.norm(P - P[j], axis=1))
+        np.minimum(nearest, distances[j], out=nearest)
     return total
 
 

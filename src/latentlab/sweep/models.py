@@ -138,33 +138,66 @@ def triplet_loss(anchors, positives, negatives, margin: float) -> torch.Tensor:
     return F.relu(d_pos - d_neg + margin).mean()
 
 
-def _positive_partners(embryo_ids, stage, window, generator):
-    """For each row, a random other row of the same embryo within ``window`` hpf (itself if none)."""
+def _partner_options(embryo_ids, stage, window):
+    """Candidate positives of every row, computed once per training.
+
+    Returns ``(options, offsets, counts)``: the candidates of row i are
+    ``options[offsets[i]:offsets[i] + counts[i]]``, the other rows of the same
+    embryo at most ``window`` hpf away, in row order.
+    """
     n = len(stage)
-    partner = np.arange(n)
     codes = np.unique(embryo_ids, return_inverse=True)[1]
-    draws = torch.rand(n, generator=generator, dtype=torch.float64).numpy()
+    lists = [np.empty(0, dtype=np.int64)] * n
     for code in np.unique(codes):
         rows = np.flatnonzero(codes == code)
-        close = (np.abs(stage[rows][:, None] - stage[rows][None, :]) <= window) & ~np.eye(len(rows), dtype=bool)
+        gaps = np.abs(stage[rows][:, None] - stage[rows][None, :])
+        close = (gaps <= window) & ~np.eye(len(rows), dtype=bool)
         for i, row in enumerate(rows):
-            options = rows[close[i]]
-            if len(options):
-                partner[row] = options[int(draws[row] * len(options))]
+            lists[row] = rows[close[i]]
+    counts = np.array([len(options) for options in lists], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    options = np.concatenate(lists) if n else np.empty(0, dtype=np.int64)
+    return options, offsets, counts
+
+
+def _positive_partners(embryo_ids, stage, window, generator, candidates=None):
+    """For each row, a random other row of the same embryo within ``window`` hpf (itself if none).
+
+    One uniform draw per row from ``generator``; ``candidates`` (from
+    :func:`_partner_options`) may be passed to skip recomputing the candidates.
+    """
+    n = len(stage)
+    options, offsets, counts = (
+        _partner_options(embryo_ids, stage, window) if candidates is None else candidates
+    )
+    draws = torch.rand(n, generator=generator, dtype=torch.float64).numpy()
+    partner = np.arange(n)
+    has = counts > 0
+    picks = (draws[has] * counts[has]).astype(np.int64)
+    partner[has] = options[offsets[has] + picks]
     return partner
 
 
 def _adam_step(parameters, moments, learning_rate, step, beta1=0.9, beta2=0.999, eps=1e-8):
     """One Adam update in place (the algorithm of torch.optim.Adam, written out: constructing a
     torch optimiser imports torch._dynamo, which costs seconds at page start-up)."""
+    # the same operations as one loop per parameter, issued for all parameters at
+    # once (torch._foreach_*): one Python call per operation instead of one per tensor
+    grads = [parameter.grad for parameter in parameters]
+    first = [m for m, _ in moments]
+    second = [v for _, v in moments]
     with torch.no_grad():
-        for parameter, (m, v) in zip(parameters, moments):
-            grad = parameter.grad
-            m.mul_(beta1).add_(grad, alpha=1 - beta1)
-            v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-            m_hat = m / (1 - beta1**step)
-            v_hat = v / (1 - beta2**step)
-            parameter.sub_(learning_rate * m_hat / (v_hat.sqrt() + eps))
+        torch._foreach_mul_(first, beta1)
+        torch._foreach_add_(first, grads, alpha=1 - beta1)
+        torch._foreach_mul_(second, beta2)
+        torch._foreach_addcmul_(second, grads, grads, value=1 - beta2)
+        m_hat = torch._foreach_div(first, 1 - beta1**step)
+        v_hat = torch._foreach_div(second, 1 - beta2**step)
+        denominator = torch._foreach_sqrt(v_hat)
+        torch._foreach_add_(denominator, eps)
+        update = torch._foreach_mul(m_hat, learning_rate)
+        torch._foreach_div_(update, denominator)
+        torch._foreach_sub_(parameters, update)
 
 
 def train_embedding_model(
@@ -221,8 +254,11 @@ def train_embedding_model(
     parameters = list(module.parameters())
     moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in parameters]
     history, step = [], 0
+    candidates = _partner_options(embryo_ids, stage, config.positive_window)
     for _ in range(n_epochs):
-        partner = torch.as_tensor(_positive_partners(embryo_ids, stage, config.positive_window, generator))
+        partner = torch.as_tensor(
+            _positive_partners(embryo_ids, stage, config.positive_window, generator, candidates)
+        )
         order = torch.randperm(n, generator=generator)
         total = 0.0
         for start in range(0, n, batch_size):
