@@ -1,26 +1,33 @@
 """The chunk kernel behind :func:`~latentlab.signatures.signature_nll` (private).
 
-One chunk of n individuals is held as three reusable (T, n, D) buffers on the
-device of the inputs. Per chunk, with π from one batched matrix product over
-ages (``bmm``), the kernel makes these passes over the buffers:
+Layout. People are sorted by their last at-risk age (max_d E_id, descending) and
+cut into chunks of n; θ is held age-major, (T, N, K+1), so a chunk is a slice
+and π of a chunk is one batched product over ages (``bmm``) into a reusable
+(T_c, n, D) buffer, where T_c − 1 is the chunk's largest E: ages after every
+pair of the chunk left the risk set are never computed. The gradient back to
+θ and to σ(φ) is two more batched products per chunk.
 
-1. the at-risk indicator [t ≤ E] = clamp(E + 1 − t, 0, 1) (two cheap passes);
-2. w = 1 − π [t ≤ E] in one ``addcmul`` (1 where the pair is no longer at
-   risk) and, when it can bind, the clamp of w to [eps, 1 − eps];
-3. the gradient g = [t ≤ E] / w in one division (−1/π written at the events);
-4. Σ log w with one logarithm per *four* ages: the w of ages (2j, 2j + 1) are
-   multiplied, then those of the pairs, and only the products go through
-   ``log``. Each factor lies in [eps, 1], so a product of four stays above
-   eps⁴ = 1e−24, far from float32 underflow; the products add one rounding
-   each, the same order as the rounding of 1 − π itself.
+Elementwise passes per chunk, on two (T_c, n, D) buffers, in place:
+
+1. the at-risk indicator M = [t ≤ E] as 0/1 floats (one comparison);
+2. w = 1 − π M (one ``addcmul``; 1 where the pair is no longer at risk) and,
+   only when it can bind, the clamp of w to [eps, 1 − eps];
+3. the gradient g = M / w (one division; −1/π written at the events);
+4. Σ log w as the log of products: the two halves of the age axis are
+   multiplied in place, ``levels`` times, and only the remaining rows go
+   through ``log``. With w ≥ w_min, a product of 2^levels factors stays above
+   ``SAFE_PRODUCT`` (far from underflow); ``levels`` is chosen from the bound
+   w_min = 1 − κ max σ(φ) (π ≤ κ max σ(φ) since θ sums to one), or eps where
+   the upper clamp can bind. Each product adds one rounding, the order of the
+   rounding of 1 − π itself.
 
 When the clamp is applied the cells no longer at risk hold fl(1 − eps), not 1;
 their known total, (number of such cells) × log fl(1 − eps), is taken off.
 
 On a CPU with several torch threads the chunks are split into as many
-contiguous parts, each run by its own Python thread with one torch thread
-(torch releases the GIL inside its kernels): this avoids a thread barrier per
-operation and keeps each part's buffers in its core's cache. The parts are
+contiguous parts of about equal work, each run by its own Python thread with
+one torch thread (torch releases the GIL inside its kernels): no thread barrier
+per operation, and each part's buffers stay in its core's cache. The parts are
 fixed and summed in order, so results do not depend on thread scheduling.
 """
 
@@ -28,6 +35,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, NamedTuple
 
@@ -36,70 +44,141 @@ import torch
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 _LOCAL = threading.local()  # per-thread CPU work buffers
+_PLAN_CACHE: dict = {}  # the last few plans, keyed by their E and event tensors
+PLAN_CACHE_SIZE = 4
+
+#: Smallest value a product of w factors may reach, as a multiple of the dtype's
+#: smallest normal number (float32: 1.2e−30).
+SAFE_PRODUCT = 1e8
+#: Largest share of a chunk's cells after E for which they are listed (sparse plan).
+SPARSE_SHARE = 0.25
 
 
 class Chunk:
-    """Reusable (T, n, D) work buffers on one device."""
+    """Reusable work buffers of one chunk on one device: π and M (T, n, D), θ and
+    ∂/∂θ (T, n, K1), ∂/∂λ (n, K1, T)."""
 
-    def __init__(
-        self, T: int, n: int, D: int, dtype: torch.dtype, device: torch.device
-    ):
-        self.shape = (T, n, D)
+    def __init__(self, T: int, n: int, D: int, K1: int, dtype, device):
+        self.shape = (T, n, D, K1)
         self.hazard = torch.empty((T * n * D,), dtype=dtype, device=device)
-        self.work = torch.empty((T * n * D,), dtype=dtype, device=device)
         self.keep = torch.empty((T * n * D,), dtype=dtype, device=device)
-        self.ages = torch.arange(T, dtype=dtype, device=device).view(T, 1, 1)
+        self.theta = torch.empty((T * n * K1,), dtype=dtype, device=device)
+        self.grad = torch.empty((T * n * K1,), dtype=dtype, device=device)
+        self.grad_lam = torch.empty((n * K1 * T,), dtype=dtype, device=device)
         self.one = torch.ones((), dtype=dtype, device=device)
 
     @classmethod
-    def reuse(
-        cls, T: int, n: int, D: int, dtype: torch.dtype, device: torch.device
-    ) -> "Chunk":
+    def reuse(cls, T: int, n: int, D: int, K1: int, dtype, device) -> "Chunk":
         """This thread's cached CPU buffers (no page faults each epoch); new on a GPU.
 
         The CUDA caching allocator already reuses GPU memory; keeping GPU buffers
         here would hold them after the fit.
         """
         if device.type != "cpu":
-            return cls(T, n, D, dtype, device)
-        key = (T, n, D, dtype)
+            return cls(T, n, D, K1, dtype, device)
+        key = (T, n, D, K1, dtype)
         cached = getattr(_LOCAL, "chunk", None)
         if cached is None or cached[0] != key:
-            _LOCAL.chunk = (key, cls(T, n, D, dtype, device))
+            _LOCAL.chunk = None  # free the old buffers first
+            _LOCAL.chunk = (key, cls(T, n, D, K1, dtype, device))
         return _LOCAL.chunk[1]
 
-    def view(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """The three buffers as contiguous (T, n, D) tensors (n ≤ the chunk size)."""
-        T, _, D = self.shape
-        size = T * n * D
-        return tuple(
-            b[:size].view(T, n, D) for b in (self.hazard, self.work, self.keep)
+    def view(self, T: int, n: int):
+        """π and M as contiguous (T, n, D) tensors, θ (T, n, K1), ∂/∂θ (T, K1, n)."""
+        D, K1 = self.shape[2], self.shape[3]
+        size, small = T * n * D, T * n * K1
+        return (
+            self.hazard[:size].view(T, n, D),
+            self.keep[:size].view(T, n, D),
+            self.theta[:small].view(T, n, K1),
+            self.grad[:small].view(T, K1, n),
         )
 
 
-class ChunkEvents(NamedTuple):
-    """The events of one chunk: local person i, disease d, and flat (t, i, d) index."""
+class ChunkPlan(NamedTuple):
+    """One chunk: positions [start, stop) of the plan's order, its people ``rows``
+    (a slice where the order is the identity, else an index tensor), ages
+    [0, T_c), its events (local person i, disease d, flat (t, i, d) index into
+    the (T_c, n, D) buffer) and ``out``: the flat indices of the cells after E
+    (no longer at risk), or None where the chunk uses the at-risk indicator."""
 
+    start: int
+    stop: int
+    rows: object
+    T_c: int
     i: torch.Tensor
     d: torch.Tensor
     flat: torch.Tensor
+    out: torch.Tensor | None = None
 
 
-def event_slices(
-    event: torch.Tensor, E: torch.Tensor, chunk_size: int
-) -> list[ChunkEvents]:
-    """Per chunk, its events, from one ``nonzero`` call (all on the inputs' device)."""
-    N, D = event.shape
-    i_all, d_all = torch.nonzero(event, as_tuple=True)
-    t_all = E[i_all, d_all]
-    starts = torch.arange(0, N + chunk_size, chunk_size, device=event.device)
+class Plan(NamedTuple):
+    """What depends on E, event and the chunk size only (cached between calls)."""
+
+    order: torch.Tensor  # sorted position -> person
+    E1: torch.Tensor  # (N, D) E + 1 in sorted order, float dtype
+    chunks: list[ChunkPlan]
+    at_risk: torch.Tensor  # 0-d float64: number of (i, d, t) cells at risk
+
+
+def plan(
+    E: torch.Tensor,
+    event: torch.Tensor,
+    chunk_size: int,
+    dtype,
+    sparse: bool | None = None,
+) -> Plan:
+    """Sort people by last at-risk age, cut chunks, find each chunk's events.
+
+    ``sparse`` (default: on a CPU): list each chunk's cells after E (no longer
+    at risk) when they are at most ``SPARSE_SHARE`` of its cells; the kernel then
+    fixes those few cells instead of building the at-risk indicator.
+    The last few plans are cached while their E and event tensors are alive and
+    unchanged (a fit calls the likelihood with the same tensors every epoch).
+    """
+    if sparse is None:
+        sparse = E.device.type == "cpu"
+    key = (id(E), id(event), E._version, event._version, chunk_size, dtype, sparse)
+    cached = _PLAN_CACHE.get(key)
+    if cached is not None and cached[0]() is E and cached[1]() is event:
+        return cached[2]
+    N, D = E.shape
+    last = E.max(dim=1).values if D else torch.zeros_like(E[:, 0])
+    order = torch.argsort(last, descending=True, stable=True)
+    E_sorted = E[order]
+    event_sorted = event[order]
+    i_all, d_all = torch.nonzero(event_sorted, as_tuple=True)
+    t_all = E_sorted[i_all, d_all]
+    starts = torch.arange(0, N + chunk_size, chunk_size, device=E.device)
     bounds = torch.searchsorted(i_all, starts).tolist()
-    slices = []
-    for start, a, b in zip(starts.tolist(), bounds[:-1], bounds[1:]):
+    heads = last[order][starts[:-1].clamp(max=max(N - 1, 0))].tolist() if N else []
+    chunks = []
+    for c, (start, a, b) in enumerate(zip(starts.tolist(), bounds[:-1], bounds[1:])):
+        if start >= N:
+            break
         n = min(chunk_size, N - start)
+        T_c = int(heads[c]) + 1  # sorted descending: the chunk's first person
         i, d, t = i_all[a:b] - start, d_all[a:b], t_all[a:b]
-        slices.append(ChunkEvents(i, d, (t * n + i) * D + d))
-    return slices
+        flat = (t * n + i) * D + d
+        out = None
+        if sparse:
+            after = torch.arange(T_c, device=E.device).view(T_c, 1, 1) > E_sorted[
+                start : start + n
+            ].unsqueeze(0)
+            if int(after.sum()) <= SPARSE_SHARE * after.numel():
+                out = torch.nonzero(after.view(-1)).squeeze(1)
+        chunks.append(
+            ChunkPlan(start, start + n, slice(start, start + n), T_c, i, d, flat, out)
+        )
+    identity = bool(torch.equal(order, torch.arange(N, device=E.device)))
+    if not identity:
+        chunks = [c._replace(rows=order[c.start : c.stop]) for c in chunks]
+    E1 = (E_sorted + 1).to(dtype)
+    result = Plan(order, E1, chunks, E1.sum(dtype=torch.float64))
+    while len(_PLAN_CACHE) >= PLAN_CACHE_SIZE:
+        _PLAN_CACHE.pop(next(iter(_PLAN_CACHE)))  # the oldest
+    _PLAN_CACHE[key] = (weakref.ref(E), weakref.ref(event), result)
+    return result
 
 
 def clamp_may_bind(s: torch.Tensor, kappa: float, eps: float) -> tuple[bool, bool]:
@@ -107,90 +186,145 @@ def clamp_may_bind(s: torch.Tensor, kappa: float, eps: float) -> tuple[bool, boo
     return kappa * float(s.min()) <= eps, kappa * float(s.max()) >= 1 - eps
 
 
+def product_levels(w_min: float, dtype: torch.dtype) -> int:
+    """Halvings of the age axis before the log: 2^levels factors ≥ w_min stay safe."""
+    floor = SAFE_PRODUCT * torch.finfo(dtype).tiny
+    if w_min >= 1.0:
+        return 16
+    return max(0, min(16, int(math.log2(math.log(floor) / math.log(w_min)))))
+
+
 def _log_one_minus(eps: float, dtype: torch.dtype) -> float:
     """log of 1 − eps as rounded to ``dtype``: the value a clamped cell holds."""
     return math.log(float(torch.full((), 1 - eps, dtype=dtype, device="cpu")))
 
 
-def _log_sum(x: torch.Tensor, scratch: torch.Tensor) -> torch.Tensor:
-    """Σ log x over a (T, n, D) buffer, one log per four ages; overwrites both."""
+def _log_sum(x: torch.Tensor, levels: int) -> torch.Tensor:
+    """Σ log x over a (T_c, n, D) buffer (float64 0-d); overwrites x.
+
+    The two halves of the age axis are multiplied in place ``levels`` times (an
+    odd last row is logged on its own), then the rows left are logged.
+    """
     rows = x.view(x.shape[0], -1)
     total = torch.zeros((), dtype=torch.float64, device=x.device)
-    for target in (scratch, x):
-        m = rows.shape[0]
+    m = rows.shape[0]
+    for _ in range(levels):
         if m < 2:
             break
         if m % 2:
-            total += torch.log(rows[m - 1]).sum().double()
+            total += torch.log(rows[m - 1]).sum(dtype=torch.float64)
             m -= 1
-        half = target.view(-1)[: (m // 2) * rows.shape[1]].view(m // 2, -1)
-        pairs = rows[:m].view(m // 2, 2, -1)
-        torch.mul(pairs[:, 0], pairs[:, 1], out=half)
-        rows = half
-    torch.log(rows, out=rows)
-    return total + rows.sum().double()
+        half = m // 2
+        rows[:half].mul_(rows[half:m])
+        m = half
+    head = rows[:m]
+    torch.log(head, out=head)
+    return total + head.sum(dtype=torch.float64)
+
+
+def chunk_theta(buffers: Chunk, lam: torch.Tensor, rows, T_c: int) -> torch.Tensor:
+    """θ = softmax(λ) of the chunk's people (a slice or an index tensor), ages
+    [0, T_c), as a (T_c, n, K1) view of the θ buffer."""
+    people = lam[rows] if isinstance(rows, slice) else lam.index_select(0, rows)
+    theta = buffers.view(T_c, people.shape[0])[2]
+    theta.copy_(people[:, :, :T_c].permute(2, 0, 1))
+    theta.copy_(torch.softmax(theta, dim=-1))
+    return theta
 
 
 def chunk_terms(
     buffers: Chunk,
-    theta_T,
-    s_T,
-    E1,
-    events: ChunkEvents,
+    lam: torch.Tensor,
+    rows,
+    s_T: torch.Tensor,
+    E1: torch.Tensor,
+    ages: torch.Tensor,
+    chunk: ChunkPlan,
     eps: float,
-    want_grad: bool,
+    levels: int,
     clamp: bool,
     count_high: bool,
+    grad_s: torch.Tensor | None,
 ):
-    """NLL of one chunk (0-d float64 tensor), the gradient buffer g = ∂(−ℓ)/∂π or None,
-    and the number of cells at the upper clamp (0-d tensor) or None.
+    """NLL of one chunk (0-d float64), ∂(−ℓ)/∂λ of the chunk's people ((n, K1, T)
+    buffer view) or None, and the number of cells at the upper clamp or None.
 
-    theta_T: (T, n, K1) contiguous; s_T: (T, K1, D), already times κ; E1: (n, D)
-    holding E + 1 in the float dtype.
+    lam: (N, K1, T) λ; rows: the chunk's people (indices into lam); s_T: (T, K1,
+    D) κσ(φ); E1: (N, D) E + 1 as floats in the
+    plan's order; ages: (T, 1, 1) 0, 1, …; ``grad_s`` (T, K1, D) accumulates
+    ∂(−ℓ)/∂(κσ(φ)) when given.
     """
-    n = theta_T.shape[1]
-    p, work, keep = buffers.view(n)
-    torch.bmm(theta_T, s_T, out=p)  # π = κ Σ_k θ σ(φ), batched over ages
-    p_ev = p.view(-1)[events.flat]
+    a, b, T_c = chunk.start, chunk.stop, chunk.T_c
+    n = b - a
+    p, keep, _, grad_theta = buffers.view(T_c, n)
+    theta = chunk_theta(buffers, lam, rows, T_c)
+    torch.bmm(theta, s_T[:T_c], out=p)  # π = κ Σ_k θ σ(φ), batched over ages
+    p_ev = p.view(-1)[chunk.flat]
     if clamp:
         p_ev = p_ev.clamp(eps, 1 - eps)
-    torch.sub(E1.unsqueeze(0), buffers.ages, out=keep)
-    keep.clamp_(0.0, 1.0)  # [t ≤ E] as 0/1
-    torch.addcmul(buffers.one, p, keep, value=-1.0, out=work)  # 1 − π at risk, else 1
-    n_high = None
     total = torch.zeros((), dtype=torch.float64, device=p.device)
+    if chunk.out is None:
+        torch.lt(ages[:T_c], E1[a:b].unsqueeze(0), out=keep)  # M = [t ≤ E] as 0/1
+        torch.addcmul(buffers.one, p, keep, value=-1.0, out=p)  # w = 1 − π M
+    else:
+        torch.add(buffers.one, p, alpha=-1.0, out=p)  # w = 1 − π everywhere
     if clamp:
-        work.clamp_(eps, 1 - eps)
-        if count_high:
-            n_high = torch.count_nonzero(work <= eps)
-        masked = work.numel() - E1.sum(dtype=torch.float64)
-        total += masked * _log_one_minus(eps, p.dtype)
-    total -= (torch.log(p_ev) - torch.log1p(-p_ev)).sum().double()
-    g = None
-    if want_grad:
-        torch.div(keep, work, out=p)  # [t ≤ E] / (1 − π); π is no longer needed
-        p.view(-1)[events.flat] = -1.0 / p_ev
-        g = p
-    total -= _log_sum(work, keep)
-    return total, g, n_high
+        p.clamp_(eps, 1 - eps)
+        if chunk.out is None:  # cells after E hold fl(1 − eps), not 1
+            masked = p.numel() - E1[a:b].sum(dtype=torch.float64)
+            total += masked * _log_one_minus(eps, p.dtype)
+    if chunk.out is not None:
+        if grad_s is not None:
+            torch.reciprocal(p, out=keep)  # g = 1 / (1 − π)
+            keep.view(-1).index_fill_(0, chunk.out, 0.0)  # … and 0 after E
+        p.view(-1).index_fill_(0, chunk.out, 1.0)  # w = 1 after E
+    elif grad_s is not None:
+        keep.div_(p)  # g = M / (1 − π); M is no longer needed
+    n_high = torch.count_nonzero(p <= eps) if clamp and count_high else None
+    total -= (torch.log(p_ev) - torch.log1p(-p_ev)).sum(dtype=torch.float64)
+    grad_lam = None
+    if grad_s is not None:
+        keep.view(-1)[chunk.flat] = -1.0 / p_ev
+        # ∂/∂θ (carries κ), computed as its (T_c, K1, n) transpose
+        torch.bmm(s_T[:T_c], keep.transpose(1, 2), out=grad_theta)
+        grad_s[:T_c].baddbmm_(theta.transpose(1, 2), keep)
+        # softmax backward: θ (g_θ − Σ_k θ g_θ), then as (n, K1, T) with zeros
+        # after T_c
+        theta_t = theta.transpose(1, 2)
+        dot = (theta_t * grad_theta).sum(dim=1, keepdim=True)
+        grad_theta.sub_(dot).mul_(theta_t)
+        K1, T = theta.shape[2], ages.shape[0]
+        grad_lam = buffers.grad_lam[: n * K1 * T].view(n, K1, T)
+        grad_lam[:, :, :T_c].copy_(grad_theta.permute(2, 1, 0))
+        grad_lam[:, :, T_c:].zero_()
+    total -= _log_sum(p, levels)
+    return total, grad_lam, n_high
 
 
 def chunk_pairs(
-    buffers: Chunk, theta_T, s_T, E1, events: ChunkEvents, eps: float, clamp: bool
-):
-    """Per-pair NLL (n, D) in float64 of one chunk, without gradient."""
-    n = theta_T.shape[1]
-    p, work, keep = buffers.view(n)
-    torch.bmm(theta_T, s_T, out=p)
+    buffers: Chunk,
+    lam: torch.Tensor,
+    rows,
+    s_T: torch.Tensor,
+    E1: torch.Tensor,
+    ages: torch.Tensor,
+    chunk: ChunkPlan,
+    eps: float,
+    clamp: bool,
+) -> torch.Tensor:
+    """Per-pair NLL (n, D) in float64 of one chunk (plan order), without gradient."""
+    a, b, T_c = chunk.start, chunk.stop, chunk.T_c
+    p, keep, _, _ = buffers.view(T_c, b - a)
+    theta = chunk_theta(buffers, lam, rows, T_c)
+    torch.bmm(theta, s_T[:T_c], out=p)
     if clamp:
         p.clamp_(eps, 1 - eps)
-    p_ev = p.view(-1)[events.flat]
-    torch.sub(E1.unsqueeze(0), buffers.ages, out=keep)
-    keep.clamp_(0.0, 1.0)
-    torch.neg(p, out=work)
-    torch.log1p(work, out=work)
-    pairs = -(work * keep).sum(0).to(torch.float64)
-    pairs[events.i, events.d] -= (torch.log(p_ev) - torch.log1p(-p_ev)).to(
+    p_ev = p.view(-1)[chunk.flat]
+    torch.lt(ages[:T_c], E1[a:b].unsqueeze(0), out=keep)
+    p.neg_()
+    torch.log1p(p, out=p)
+    pairs = -(p * keep).sum(0).to(torch.float64)
+    pairs[chunk.i, chunk.d] -= (torch.log(p_ev) - torch.log1p(-p_ev)).to(
         torch.float64
     )
     return pairs
@@ -206,13 +340,23 @@ def _pool(n_workers: int) -> ThreadPoolExecutor:
         return _POOL
 
 
-def split(n_chunks: int, device: torch.device) -> list[range]:
-    """Contiguous parts of the chunks: one per torch thread on a CPU, one on a GPU."""
+def split(chunks: list[ChunkPlan], device: torch.device) -> list[range]:
+    """Contiguous parts of about equal work (Σ T_c × n): one per torch thread on a
+    CPU, one on a GPU."""
+    n_chunks = len(chunks)
     workers = (
         1 if device.type != "cpu" else max(1, min(torch.get_num_threads(), n_chunks))
     )
-    bounds = [round(w * n_chunks / workers) for w in range(workers + 1)]
-    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+    if workers == 1:
+        return [range(n_chunks)]
+    work = [c.T_c * (c.stop - c.start) for c in chunks]
+    total, running, bounds = sum(work), 0, [0]
+    for index, size in enumerate(work):
+        running += size
+        if len(bounds) < workers and running >= total * len(bounds) / workers:
+            bounds.append(index + 1)
+    bounds.append(n_chunks)
+    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
 def run_parts(fn: Callable[[range], object], parts: list[range]) -> list:

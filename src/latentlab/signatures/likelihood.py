@@ -135,52 +135,55 @@ def survival_nll_from_pi(
 
 
 class _SignatureNLL(torch.autograd.Function):
-    """Fused, chunked NLL of π = κ Σ θ σ(φ), analytic gradients (:mod:`._kernel`)."""
+    """Fused, chunked NLL of π = κ Σ softmax(λ) σ(φ), analytic gradients (:mod:`._kernel`)."""
 
     @staticmethod
-    def forward(ctx, theta, s, kappa, E, event, chunk_size, eps):
-        N, _, T = theta.shape
+    def forward(ctx, lam, s, kappa, E, event, chunk_size, eps):
+        N, K1, T = lam.shape
         D = s.shape[1]
-        device, dtype = theta.device, theta.dtype
-        theta_T = theta.permute(2, 0, 1).contiguous()  # (T, N, K1); chunks are slices
+        device, dtype = lam.device, lam.dtype
+        plan = _kernel.plan(E, event, chunk_size, dtype)
+        lam = lam.detach()
         kappa_value = float(kappa.detach())
+        s = s.detach()
         s_T = (s * kappa_value).permute(2, 0, 1).contiguous()  # κ σ(φ) as (T, K1, D)
-        s_T_t = s_T.transpose(1, 2).contiguous()  # (T, D, K1)
         low, high = _kernel.clamp_may_bind(s, kappa_value, eps)
-        events = _kernel.event_slices(event, E, chunk_size)
-        E1 = (E + 1).to(dtype)
+        w_min = eps if high else max(eps, 1.0 - kappa_value * float(s.max()) * 1.001)
+        levels = _kernel.product_levels(w_min, dtype)
+        ages = torch.arange(T, dtype=dtype, device=device).view(T, 1, 1)
         want = any(ctx.needs_input_grad[:3])
-        grad_theta = torch.empty_like(theta_T) if want else None
-        starts = range(0, N, chunk_size)
+        grad_lam = torch.empty((N, K1, T), dtype=dtype, device=device) if want else None
+        n_max = max((c.stop - c.start for c in plan.chunks), default=1)
 
         def run(part):
-            buffers = _kernel.Chunk.reuse(T, min(chunk_size, N), D, dtype, device)
+            buffers = _kernel.Chunk.reuse(T, n_max, D, K1, dtype, device)
             total = torch.zeros((), dtype=torch.float64, device=device)
             n_high = torch.zeros((), dtype=torch.int64, device=device)
             grad_s = torch.zeros_like(s_T) if want else None
             for c in part:
-                a, b = starts[c], min(starts[c] + chunk_size, N)
-                th = theta_T[:, a:b]
+                chunk = plan.chunks[c]
                 value, g, nh = _kernel.chunk_terms(
                     buffers,
-                    th,
+                    lam,
+                    chunk.rows,
                     s_T,
-                    E1[a:b],
-                    events[c],
+                    plan.E1,
+                    ages,
+                    chunk,
                     eps,
-                    want,
+                    levels,
                     clamp=low or high,
                     count_high=high,
+                    grad_s=grad_s,
                 )
                 total += value
                 if nh is not None:
                     n_high += nh
                 if want:
-                    torch.bmm(g, s_T_t, out=grad_theta[:, a:b])  # already carries κ
-                    grad_s.baddbmm_(th.transpose(1, 2), g)
+                    grad_lam[chunk.rows] = g
             return total, n_high, grad_s
 
-        results = _kernel.run_parts(run, _kernel.split(len(starts), device))
+        results = _kernel.run_parts(run, _kernel.split(plan.chunks, device))
         total = results[0][0]
         for r in results[1:]:
             total = total + r[0]
@@ -200,7 +203,7 @@ class _SignatureNLL(torch.autograd.Function):
             # (T, K1, D) sum
             grad_kappa = (grad_s * s_T).sum() / kappa_value
             ctx.save_for_backward(
-                grad_theta.permute(1, 2, 0),
+                grad_lam,
                 (grad_s * kappa_value).permute(1, 2, 0),
                 grad_kappa.to(kappa.dtype),
             )
@@ -208,10 +211,10 @@ class _SignatureNLL(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_output):
-        grad_theta, grad_s, grad_kappa = ctx.saved_tensors
-        go = grad_output.to(grad_theta.dtype)
+        grad_lam, grad_s, grad_kappa = ctx.saved_tensors
+        go = grad_output.to(grad_lam.dtype)
         return (
-            grad_theta * go,
+            grad_lam * go if float(go) != 1.0 else grad_lam,
             grad_s * go,
             (grad_kappa * go).reshape(()),
             None,
@@ -310,32 +313,36 @@ def signature_nll(
     chunk_size = int(chunk_size)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
-    theta = torch.softmax(lam, dim=1)
     s = torch.sigmoid(phi)
     if reduction == "none":
         with torch.no_grad():
-            theta_T = theta.permute(2, 0, 1).contiguous()
+            plan = _kernel.plan(E_t, event_t, chunk_size, lam.dtype)
             s_T = (s * float(kappa)).permute(2, 0, 1).contiguous()
             low, high = _kernel.clamp_may_bind(s, float(kappa), eps)
-            buffers = _kernel.Chunk(T, min(chunk_size, N), D, lam.dtype, lam.device)
-            events = _kernel.event_slices(event_t, E_t, chunk_size)
-            E1 = (E_t + 1).to(lam.dtype)
+            n_max = max(c.stop - c.start for c in plan.chunks)
+            K1 = lam.shape[1]
+            buffers = _kernel.Chunk(T, n_max, D, K1, lam.dtype, lam.device)
+            ages = torch.arange(T, dtype=lam.dtype, device=lam.device).view(T, 1, 1)
             parts = [
                 _kernel.chunk_pairs(
                     buffers,
-                    theta_T[:, a : a + chunk_size],
+                    lam,
+                    chunk.rows,
                     s_T,
-                    E1[a : a + chunk_size],
-                    events[c],
+                    plan.E1,
+                    ages,
+                    chunk,
                     eps,
                     clamp=low or high,
                 )
-                for c, a in enumerate(range(0, N, chunk_size))
+                for chunk in plan.chunks
             ]
-        return torch.cat(parts, dim=0)
+            pairs = torch.zeros((N, D), dtype=torch.float64, device=lam.device)
+            pairs[plan.order] = torch.cat(parts, dim=0)
+        return pairs
     if reduction != "sum":
         raise ValueError(f"reduction must be 'sum' or 'none', got {reduction!r}")
-    return _SignatureNLL.apply(theta, s, kappa, E_t, event_t, chunk_size, float(eps))
+    return _SignatureNLL.apply(lam, s, kappa, E_t, event_t, chunk_size, float(eps))
 
 
 def signature_pi(
