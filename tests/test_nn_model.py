@@ -160,3 +160,17 @@ def test_vectorised_xor_runs_match_training_each_network(bias):
     np.testing.assert_allclose(fast.outputs, loop.outputs, rtol=0, atol=1e-12)
     np.testing.assert_allclose(np.array(fast.histories), np.array(loop.histories), rtol=1e-12)
     np.testing.assert_array_equal(fast.solved, loop.solved)
+
+
+def test_xor_bias_comparison_is_two_xor_runs_in_one_batch():
+    # one batch for both variants: the same numbers as one call per variant
+    from latentlab.nn.experiments import xor_bias_comparison
+
+    no_bias, with_bias = xor_bias_comparison([0, 3, 7, 11], lr=0.2, epochs=300)
+    for bias, runs in [(False, no_bias), (True, with_bias)]:
+        alone = xor_runs([0, 3, 7, 11], bias=bias, lr=0.2, epochs=300)
+        np.testing.assert_array_equal(runs.outputs, alone.outputs)
+        np.testing.assert_array_equal(runs.final_loss, alone.final_loss)
+        assert runs.histories == alone.histories
+    # the two variants did train differently (biases moved the outputs)
+    assert not np.array_equal(no_bias.outputs, with_bias.outputs)

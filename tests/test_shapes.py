@@ -42,3 +42,32 @@ def test_sample_along_is_uniform_in_arc_length():
     on_first = np.mean(X[:, 1] == 0.0)
     assert abs(on_first - 0.25) < 0.03
     assert np.all(np.diff(s) >= 0)
+
+
+def test_distance_to_truth_matches_the_definition():
+    from latentlab.curves import project_onto_curve, resample_equal_arclength
+    from latentlab.curves.shapes import distance_to_truth
+
+    _, X, truth = noisy_helix(300, rng=1)
+    fitted = truth[200:3500:50] + 0.05  # a shortened, shifted copy
+    d = distance_to_truth(fitted, truth, tau=0.2)
+    sample = truth[::4]  # 4001 points // 1000
+    dense = resample_equal_arclength(fitted, 500)
+    assert np.array_equal(d.truth_points, sample)
+    assert d.fit_to_truth == project_onto_curve(fitted, sample).distance.max()
+    assert np.array_equal(d.from_truth, project_onto_curve(sample, dense).distance)
+    assert d.coverage == np.mean(d.from_truth <= 0.2)
+    # the fit misses both ends of the truth, so some truth is far from it
+    assert 0.5 < d.coverage < 1 and d.from_truth.max() > d.fit_to_truth
+
+
+def test_distance_to_truth_refuses_bad_input():
+    import pytest
+
+    from latentlab.curves.shapes import distance_to_truth
+
+    truth = noisy_helix(50, rng=0)[2]
+    with pytest.raises(ValueError, match="tau"):
+        distance_to_truth(truth, truth, tau=-1.0)
+    with pytest.raises(ValueError, match="points"):
+        distance_to_truth(truth[:, 0], truth, tau=0.1)

@@ -12,13 +12,24 @@ arc length, so the density along the curve is even.
   local principal curve jump between arms.
 * :func:`noisy_trefoil` - an open trefoil knot in 3-D; its strands pass within
   :func:`strand_gap` of each other at the crossings.
+
+:func:`distance_to_truth` measures a fitted curve against the known truth in both
+directions (the two halves of the Hausdorff distance) and the share of the truth
+it covers.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from latentlab._validation import as_generator, check_integer, check_positive
+from latentlab._validation import (
+    as_generator,
+    check_array,
+    check_integer,
+    check_positive,
+)
 
 __all__ = [
     "sample_along",
@@ -26,6 +37,8 @@ __all__ = [
     "noisy_spiral",
     "noisy_trefoil",
     "strand_gap",
+    "TruthDistances",
+    "distance_to_truth",
 ]
 
 
@@ -212,3 +225,57 @@ def strand_gap(
     distance = cdist(truth, truth)
     distance[np.abs(arc[:, None] - arc[None, :]) <= min_path] = np.inf
     return float(distance.min())
+
+
+class TruthDistances(NamedTuple):
+    """A fitted curve against the true one (see :func:`distance_to_truth`)."""
+
+    #: Largest distance from a point of the fit to the true curve.
+    fit_to_truth: float
+    #: Distance from each point of the (subsampled) truth to the fit.
+    from_truth: np.ndarray
+    #: Share of the truth within ``tau`` of the fit.
+    coverage: float
+    #: The subsampled truth that ``from_truth`` refers to.
+    truth_points: np.ndarray
+
+
+def distance_to_truth(
+    points: np.ndarray,
+    truth: np.ndarray,
+    *,
+    tau: float,
+    n_dense: int = 500,
+    n_truth: int = 1000,
+) -> TruthDistances:
+    """How far a fitted curve strays from the truth, and the truth from it.
+
+    The truth is thinned to every ``len(truth) // n_truth``-th point (about
+    ``n_truth`` points, ``truth_points``); the fit's points are projected onto
+    that polyline, and its points onto the fit resampled at ``n_dense`` points
+    of equal arc length. ``max(fit_to_truth, from_truth.max())`` is the Hausdorff distance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.curves.shapes import distance_to_truth
+    >>> truth = np.column_stack([np.linspace(0, 4, 401), np.zeros(401)])
+    >>> half = truth[:201] + [0.0, 0.1]  # covers the first half, 0.1 off
+    >>> d = distance_to_truth(half, truth, tau=0.2)
+    >>> round(d.fit_to_truth, 3), round(float(d.from_truth.max()), 3), d.coverage
+    (0.1, 2.002, 0.5)
+    """
+    from latentlab.curves.geometry import project_onto_curve, resample_equal_arclength
+
+    points = check_array(points, "points", ndim=2)
+    truth = check_array(truth, "truth", ndim=2)
+    tau = check_positive(tau, "tau")
+    n_truth = check_integer(n_truth, "n_truth", minimum=1)
+    dense = resample_equal_arclength(
+        points, check_integer(n_dense, "n_dense", minimum=2)
+    )
+    truth = truth[:: max(1, len(truth) // n_truth)]
+    to_truth = project_onto_curve(points, truth).distance
+    from_truth = project_onto_curve(truth, dense).distance
+    coverage = float(np.mean(from_truth <= tau))
+    return TruthDistances(float(to_truth.max()), from_truth, coverage, truth)

@@ -7,13 +7,13 @@ from typing import Sequence
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import expit
 
 from latentlab._validation import as_generator, check_integer
-from latentlab.nn.activations import sigmoid
 from latentlab.nn.losses import MSELoss
 from latentlab.nn.model import MLP, layer_gradient_norms, loss_and_gradients
 
-__all__ = ["xor_data", "XorRuns", "xor_runs", "gradient_norms_by_depth"]
+__all__ = ["xor_data", "XorRuns", "xor_runs", "xor_bias_comparison", "gradient_norms_by_depth"]
 
 Array = npt.NDArray[np.float64]
 
@@ -79,30 +79,68 @@ def xor_runs(seeds: Sequence[int], *, bias: bool, n_hidden: int = 3, lr: float =
     if optimizer != "sgd":
         return _xor_runs_loop(seeds, bias=bias, n_hidden=n_hidden, lr=lr, epochs=epochs,
                               optimizer=optimizer)
+    return _xor_sgd(seeds, [bias], n_hidden, lr, epochs)[0]
+
+
+def xor_bias_comparison(seeds: Sequence[int], *, n_hidden: int = 3, lr: float = 0.2,
+                        epochs: int = 10_000) -> tuple[XorRuns, XorRuns]:
+    """:func:`xor_runs` without and with biases, from the same seeds, in one batch.
+
+    Returns ``(no_bias, with_bias)``, the same numbers as two calls of
+    :func:`xor_runs` (plain gradient descent), at about the cost of one: the
+    networks are tiny, so an epoch costs the same for twice as many.
+
+    Examples
+    --------
+    >>> from latentlab.nn.experiments import xor_bias_comparison
+    >>> no_bias, with_bias = xor_bias_comparison([0, 1], lr=2.0, epochs=2000)
+    >>> with_bias.solved.tolist(), no_bias.outputs.shape
+    ([True, True], (2, 4))
+    """
+    seeds = [check_integer(seed, "seeds", minimum=0) for seed in seeds]
+    n_hidden = check_integer(n_hidden, "n_hidden", minimum=1)
+    epochs = check_integer(epochs, "epochs", minimum=1)
+    no_bias, with_bias = _xor_sgd(seeds, [False, True], n_hidden, lr, epochs)
+    return no_bias, with_bias
+
+
+def _xor_sgd(seeds, biases, n_hidden, lr, epochs) -> list[XorRuns]:
+    """Full-batch gradient descent of every (bias, seed) network at once, one result per bias.
+
+    The networks without biases keep b = 0 (their rows are never updated), so
+    each network's numbers do not depend on which others share the batch.
+    """
     X, y = xor_data()
-    nets = [_xor_network(seed, bias, n_hidden) for seed in seeds]
-    W1 = np.stack([net.layers[0].weight for net in nets])  # (S, h, 2)
-    W2 = np.stack([net.layers[2].weight for net in nets])  # (S, 1, h)
-    b1 = np.zeros((len(seeds), n_hidden))
-    b2 = np.zeros((len(seeds), 1))
-    history = np.empty((len(seeds), epochs))
+    nets = [_xor_network(seed, bias, n_hidden) for bias in biases for seed in seeds]
+    S = len(seeds)
+    W1 = np.stack([net.layers[0].weight for net in nets])  # (B*S, h, 2)
+    W2 = np.stack([net.layers[2].weight for net in nets])  # (B*S, 1, h)
+    b1 = np.zeros((len(nets), n_hidden))
+    b2 = np.zeros((len(nets), 1))
+    history = np.empty((len(nets), epochs))
     W1t, W2t = W1.transpose(0, 2, 1), W2.transpose(0, 2, 1)  # views, updated in place
+    first = S * biases.index(True) if True in biases else len(nets)  # rows with biases
     for epoch in range(epochs):
-        hidden = sigmoid(X @ W1t + b1[:, None, :])  # (S, 4, h)
-        out = sigmoid(hidden @ W2t + b2[:, None, :])  # (S, 4, 1)
+        hidden = expit(X @ W1t + b1[:, None, :])  # (B*S, 4, h)
+        out = expit(hidden @ W2t + b2[:, None, :])  # (B*S, 4, 1)
         residual = out - y
         history[:, epoch] = np.mean(residual**2, axis=(1, 2))
         delta_out = (2.0 / len(y)) * residual * out * (1 - out)
         delta_hidden = (delta_out @ W2) * hidden * (1 - hidden)
         W2 -= lr * (delta_out.transpose(0, 2, 1) @ hidden)
         W1 -= lr * (delta_hidden.transpose(0, 2, 1) @ X)
-        if bias:
-            b2 -= lr * delta_out.sum(axis=1)
-            b1 -= lr * delta_hidden.sum(axis=1)
-    hidden = sigmoid(X @ W1t + b1[:, None, :])
-    outputs = sigmoid(hidden @ W2t + b2[:, None, :])[:, :, 0]
+        if first < len(nets):
+            b2[first:] -= lr * delta_out[first:].sum(axis=1)
+            b1[first:] -= lr * delta_hidden[first:].sum(axis=1)
+    hidden = expit(X @ W1t + b1[:, None, :])
+    outputs = expit(hidden @ W2t + b2[:, None, :])[:, :, 0]
     solved = np.all((outputs > 0.5) == (y.ravel() > 0.5), axis=1)
-    return XorRuns(outputs, history[:, -1].copy(), solved, [list(h) for h in history])
+    results = []
+    for i in range(len(biases)):
+        rows = slice(i * S, (i + 1) * S)
+        results.append(XorRuns(outputs[rows], history[rows, -1].copy(), solved[rows],
+                               [list(h) for h in history[rows]]))
+    return results
 
 
 def _xor_network(seed: int, bias: bool, n_hidden: int) -> MLP:
