@@ -4,16 +4,18 @@ Every regime is simulated with known factors (seed 0) and fitted by both
 systems in the same run, each fit in its own worker process (so its peak RSS is
 its own), one after the other. K = 10, spike-and-slab + ARD weights. Regimes:
 
-* ``complete``: N = 1000, two Gaussian views of 1000 features, no missing values;
+* ``complete``: N = 1000, two Gaussian views of 500 features, no missing values;
 * ``missing15``: the same with 15 % of entries missing at random;
 * ``missing_views``: the same, complete, but 20 % of samples lack view 1 and
   another 15 % lack view 0 (whole rows missing);
-* ``bern_pois``: N = 1000, a Gaussian, a Bernoulli and a Poisson view of 500
+* ``bern_pois``: N = 1000, a Gaussian, a Bernoulli and a Poisson view of 300
   features each, 10 % of entries missing;
-* ``unequal3``: N = 1500, Gaussian views of 1500, 800 and 300 features, 15 % missing;
-* ``large``: N = 10,000, two Gaussian views of 300 features; ours full batch
+* ``unequal3``: N = 1000, Gaussian views of 1000, 500 and 200 features, 15 % missing;
+* ``large``: N = 10,000, two Gaussian views of 200 features; ours full batch
   and ours stochastic against mofapy2 stochastic (both SVIs: batch 0.5,
-  learning rate 0.5, forgetting rate 0.25, 150 minibatch iterations).
+  learning rate 0.5, forgetting rate 0.25, 100 minibatch iterations).
+
+(Every regime has N >= 1000, the issue's bound; the sizes are those of ``REGIMES``.)
 
 Equal quality. Each system first runs to its own stopping rule (ours: relative
 ELBO change < 1e-6 on two consecutive iterations; mofapy2: its default "fast"

@@ -21,6 +21,7 @@ ELBO and the next W update.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -37,6 +38,15 @@ __all__ = [
 ]
 
 
+@lru_cache(maxsize=64)
+def _pairs(K: int) -> tuple[np.ndarray, np.ndarray]:
+    # the (i, j), i < j, index pairs of K factors; called several times per iteration
+    i, j = np.triu_indices(K, 1)
+    i.flags.writeable = False
+    j.flags.writeable = False
+    return i, j
+
+
 def pair_moments(mean: np.ndarray, second: np.ndarray) -> np.ndarray:
     """Columns ``[⟨x_k²⟩ for k] + [⟨x_i⟩⟨x_j⟩ for i < j]`` of each row.
 
@@ -49,7 +59,7 @@ def pair_moments(mean: np.ndarray, second: np.ndarray) -> np.ndarray:
     [[3.0, 5.0, 2.0]]
     """
     n, K = mean.shape
-    i, j = np.triu_indices(K, 1)
+    i, j = _pairs(K)
     out = np.empty((n, K + i.size))
     out[:, :K] = second
     np.multiply(mean[:, i], mean[:, j], out=out[:, K:])
@@ -72,7 +82,7 @@ def split_pairs(sums: np.ndarray, K: int) -> tuple[np.ndarray, np.ndarray]:
     ([[3.0, 5.0]], [[0.0, 2.0]], [[2.0, 0.0]])
     """
     m = sums.shape[0]
-    i, j = np.triu_indices(K, 1)
+    i, j = _pairs(K)
     G = np.zeros((K, m, K))
     off = sums[:, K:].T
     G[i, :, j] = off
@@ -163,7 +173,7 @@ def residuals_from_sums(
     [1.0]
     """
     K = W_mean.shape[1]
-    i, j = np.triu_indices(K, 1)
+    i, j = _pairs(K)
     return (
         y_squared
         - 2.0 * np.einsum("dk,dk->d", W_mean, cross)
