@@ -174,3 +174,22 @@ def test_xor_bias_comparison_is_two_xor_runs_in_one_batch():
         assert runs.histories == alone.histories
     # the two variants did train differently (biases moved the outputs)
     assert not np.array_equal(no_bias.outputs, with_bias.outputs)
+
+
+def test_neg_log_loss_scorer_equals_sklearns():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import get_scorer
+
+    from latentlab.nn.importance import neg_log_loss
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    for labels in (np.array(["a", "b"]), np.array([0, 1, 2])):
+        y = labels[rng.integers(len(labels), size=80)]
+        y[: len(labels)] = labels  # every class present
+        model = LogisticRegression(C=100.0).fit(X, y)
+        ours = neg_log_loss(model, X[:30], y[:30])
+        theirs = get_scorer("neg_log_loss")(model, X[:30], y[:30])
+        assert ours < 0 and abs(ours - theirs) < 1e-12
+    with pytest.raises(ValueError, match="not fitted on"):
+        neg_log_loss(model, X[:2], np.array([0, 7]))

@@ -214,3 +214,37 @@ def test_adamw_decay_is_decoupled_from_the_gradient_scale():
         assert plain - decoupled == pytest.approx(expected, rel=0.05)
         if scale > 1:
             assert abs(plain - coupled) < 1e-3 * expected
+
+
+def test_make_schedule_builds_each_schedule_by_name():
+    from latentlab.optim import (
+        SGD,
+        CosineAnnealingLR,
+        ExponentialLR,
+        ReduceLROnPlateau,
+        StepLR,
+        make_schedule,
+    )
+
+    optimizer = SGD([], [], lr=1.0)
+    assert make_schedule("constant", optimizer) is None
+    built = {
+        "step": (make_schedule("step", optimizer, step_size=20, gamma=0.3), StepLR),
+        "exponential": (make_schedule("exponential", optimizer, gamma=0.95), ExponentialLR),
+        "cosine": (make_schedule("cosine", optimizer, t_max=60), CosineAnnealingLR),
+        "plateau": (
+            make_schedule("plateau", optimizer, factor=0.3, patience=3),
+            ReduceLROnPlateau,
+        ),
+    }
+    for name, (schedule, cls) in built.items():
+        assert type(schedule) is cls, name
+        assert schedule.optimizer is optimizer
+    # the options reach the schedule: step decay by 0.3 every 20 epochs
+    step = built["step"][0]
+    rates = [step.step() for _ in range(40)]
+    assert rates[18] == 1.0 and abs(rates[19] - 0.3) < 1e-15 and abs(rates[39] - 0.09) < 1e-15
+    with pytest.raises(TypeError, match="no options"):
+        make_schedule("constant", optimizer, gamma=0.5)
+    with pytest.raises(ValueError, match="name"):
+        make_schedule("cyclic", optimizer)

@@ -13,7 +13,14 @@ from latentlab.optim.optimizers import (
     clip_grad_norm,
     penalty,
 )
-from latentlab.optim.schedules import CosineAnnealingLR, ExponentialLR, ReduceLROnPlateau, Schedule, StepLR
+from latentlab.optim.schedules import (
+    CosineAnnealingLR,
+    ExponentialLR,
+    ReduceLROnPlateau,
+    Schedule,
+    StepLR,
+    make_schedule,
+)
 from latentlab.optim.training import TrainResult, make_optimizer, train
 
 __all__ = [
@@ -29,6 +36,7 @@ __all__ = [
     "ExponentialLR",
     "CosineAnnealingLR",
     "ReduceLROnPlateau",
+    "make_schedule",
     "TrainResult",
     "make_optimizer",
     "train",

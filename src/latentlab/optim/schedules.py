@@ -17,7 +17,8 @@ import math
 from latentlab._validation import check_integer, check_positive
 from latentlab.optim.optimizers import Optimizer
 
-__all__ = ["Schedule", "StepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau"]
+__all__ = ["Schedule", "StepLR", "ExponentialLR", "CosineAnnealingLR", "ReduceLROnPlateau",
+           "make_schedule"]
 
 
 class Schedule:
@@ -131,3 +132,35 @@ class ReduceLROnPlateau(Schedule):
                 self.optimizer.lr = new_lr
             self.cooldown_left, self.n_bad = self.cooldown, 0
         return self.optimizer.lr
+
+
+#: The schedules :func:`make_schedule` builds, by name ("constant" builds none).
+SCHEDULES = {"step": StepLR, "exponential": ExponentialLR, "cosine": CosineAnnealingLR,
+             "plateau": ReduceLROnPlateau}
+
+
+def make_schedule(name: str, optimizer: Optimizer, **options) -> Schedule | None:
+    """Build "constant" (``None``: the rate stays), "step", "exponential", "cosine" or "plateau".
+
+    ``options`` go to the schedule (e.g. ``step_size`` and ``gamma`` for "step",
+    ``t_max`` for "cosine"); "constant" takes none. The result is what
+    :func:`latentlab.optim.train` expects as ``schedule``.
+
+    Examples
+    --------
+    >>> from latentlab.optim import SGD, make_schedule
+    >>> optimizer = SGD([], [], lr=1.0)
+    >>> type(make_schedule("step", optimizer, step_size=20, gamma=0.3)).__name__
+    'StepLR'
+    >>> make_schedule("constant", optimizer) is None
+    True
+    """
+    if name == "constant":
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be a latentlab.optim Optimizer, got {type(optimizer).__name__}")
+        if options:
+            raise TypeError(f"the constant schedule takes no options, got {sorted(options)}")
+        return None
+    if name not in SCHEDULES:
+        raise ValueError(f"name must be 'constant' or one of {sorted(SCHEDULES)}, got {name!r}")
+    return SCHEDULES[name](optimizer, **options)
