@@ -1767,6 +1767,18 @@ case(
 )
 case("optim.StepLR", "not an optimizer", "optimizer", lambda: Q.StepLR(3, 2))
 case(
+    "optim.make_schedule",
+    "unknown name",
+    "name",
+    lambda: Q.make_schedule("linear", Q.SGD([], [], lr=0.1)),
+)
+case(
+    "optim.make_schedule",
+    "not an optimizer",
+    "optimizer",
+    lambda: Q.make_schedule("constant", 3),
+)
+case(
     "optim.ExponentialLR",
     "gamma <= 0",
     "gamma",
