@@ -83,6 +83,9 @@ EXEMPT_NAMES = {
             "mcmc.AIPResult",
             "mcmc.ChainResult",
             "mcmc.MarginalChains",
+            "mcmc.HMCResult",
+            "mcmc.MixtureHMC",
+            "model_checks.KChoice",
             "mcmc.Summary",
             "mixture.EMResult",
             "mofa.MOFAResult",
@@ -797,6 +800,18 @@ case(
     ),
 )
 case(
+    "lymph.predicted_involvement_draws",
+    "thetas 2-D",
+    "thetas",
+    lambda: L.predicted_involvement_draws(hmm(), TH, [[[0.5], [0.5]]], [0], [0]),
+)
+case(
+    "lymph.predicted_involvement_draws",
+    "weights not summing to 1",
+    "weights",
+    lambda: L.predicted_involvement_draws(hmm(), TH[None], [[[0.9], [0.9]]], [0], [0]),
+)
+case(
     "lymph.predicted_involvement",
     "weights not summing to 1",
     "weights",
@@ -1074,8 +1089,67 @@ case(
     ),
 )
 
+case("mcmc.hmc", "not callable", "log_density", lambda: M.hmc(3.0, np.zeros((2, 2)), 5))
+case(
+    "mcmc.hmc",
+    "start 1-D",
+    "start",
+    lambda: M.hmc(lambda y: (-(y**2).sum(1), -2 * y), np.zeros(2), 5),
+)
+case(
+    "mcmc.hmc",
+    "target_accept 1.5",
+    "target_accept",
+    lambda: M.hmc(lambda y: (-(y**2).sum(1), -2 * y), np.zeros((2, 2)), 5,
+                  target_accept=1.5),
+)
+case(
+    "mcmc.hmc",
+    "start outside the support",
+    "start",
+    lambda: M.hmc(lambda y: (np.full(len(y), -np.inf), 0 * y), np.zeros((2, 2)), 5),
+)
+case(
+    "mcmc.mixture_hmc",
+    "not a lymph component",
+    "component",
+    lambda: M.mixture_hmc(*mix(), np.full((2, 3), 0.5), np.full((2, 2), 0.5)),
+)
+case(
+    "mcmc.mixture_hmc",
+    "init_thetas shape",
+    "init_thetas",
+    lambda: M.mixture_hmc(hmm(), np.zeros((2, 5)), [0, 1], np.full((2, 3), 0.5),
+                          np.full((2, 2), 0.5), n_iter=2),
+)
+case(
+    "mcmc.mixture_hmc",
+    "init_weights not simplex",
+    "init_weights",
+    lambda: M.mixture_hmc(hmm(), np.zeros((2, 5)), [0, 1], np.full((2, 10), 0.5),
+                          np.full((2, 2), 0.9), n_iter=2),
+)
+case(
+    "mcmc.describe_interval",
+    "not a Summary",
+    "summary",
+    lambda: M.describe_interval((0.1, 0.9), 0),
+)
+case(
+    "mcmc.describe_interval",
+    "index out of range",
+    "j",
+    lambda: M.describe_interval(M.summarize(R.normal(size=(4, 50, 2))), 5),
+)
+
 # ---------------------------------------------------------------- model_checks
 K_ = mod("model_checks")
+case("model_checks.one_se_choice", "not a dict", "heldout",
+     lambda: K_.one_se_choice([[-1.0, -2.0]]))
+case("model_checks.one_se_choice", "unequal lengths", "heldout",
+     lambda: K_.one_se_choice({1: np.zeros(3), 2: np.zeros(4)}))
+case("model_checks.one_se_choice", "NaN", "heldout",
+     lambda: K_.one_se_choice({1: np.array([0.0, np.nan]), 2: np.zeros(2)}))
 case(
     "model_checks.stratified_folds",
     "n_folds 1",

@@ -285,10 +285,11 @@ def _nan_on_call(real, n):
 
 def test_fit_em_raises_on_non_finite_loglik_with_last_good_state(monkeypatch):
     from latentlab import mixture
+    from latentlab.mixture import fit as mixture_fit  # where fit_em looks it up
 
     comp, X, groups = _mixture_problem()
     monkeypatch.setattr(
-        mixture, "incomplete_loglik", _nan_on_call(mixture.incomplete_loglik, 4)
+        mixture_fit, "incomplete_loglik", _nan_on_call(mixture.incomplete_loglik, 4)
     )
     with pytest.raises(
         DivergenceError, match=r"fit_em \(restart 0\) diverged at iteration 3"

@@ -20,6 +20,10 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
     [1.386294, -inf]
     """
     x = np.asarray(x, dtype=float)
+    if x.shape[axis] == 2:  # two components (the common case): one ufunc, no max pass
+        first, second = np.split(x, 2, axis=axis)
+        out = np.logaddexp(first, second)
+        return out if keepdims else np.squeeze(out, axis=axis)
     top = np.max(x, axis=axis, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
     with np.errstate(divide="ignore"):

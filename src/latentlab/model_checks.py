@@ -4,6 +4,8 @@
   log-likelihood per patient, folds stratified by subgroup so every subgroup's
   weights are learned in every training set;
 - :func:`information_criteria`: AIC and BIC with the number of free parameters;
+- :func:`one_se_choice`: the best K by held-out likelihood, and the smallest K
+  within one paired standard error of it;
 - :func:`replicated_prevalence`: posterior predictive replicates of the observed
   involvement per subgroup and level, with each patient's own missingness.
 """
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -26,7 +29,7 @@ from latentlab._validation import (
 from latentlab.mixture import ConvergenceWarning, encode_subgroups, fit_em
 
 __all__ = ["stratified_folds", "heldout_logliks", "information_criteria", "n_free_parameters",
-           "replicated_prevalence"]
+           "replicated_prevalence", "one_se_choice", "KChoice"]
 
 
 def stratified_folds(subgroup_index, n_folds: int, rng=None) -> np.ndarray:
@@ -70,6 +73,50 @@ def information_criteria(loglik: float, n_params: int, n_obs: int) -> tuple[floa
     n_params = check_integer(n_params, "n_params", minimum=0)
     n_obs = check_integer(n_obs, "n_obs", minimum=1)
     return float(-2 * loglik + 2 * n_params), float(-2 * loglik + n_params * np.log(n_obs))
+
+
+@dataclass(frozen=True)
+class KChoice:
+    """Result of :func:`one_se_choice`: the best K, the one-SE choice, and for every K
+    its held-out deficit against the best (nats) and the paired standard error."""
+
+    best: int
+    chosen: int
+    deficit: dict
+    se: dict
+
+
+def one_se_choice(heldout: dict) -> KChoice:
+    """Choose K from per-patient held-out log-likelihoods by the one-standard-error rule.
+
+    ``heldout`` maps each K to the held-out log-likelihood of every patient (the
+    same patients in the same order). The best K has the largest total; the
+    deficit of K is Σ_i (ℓ_i(best) − ℓ_i(K)), with the paired standard error
+    sd_i(·) √n; the choice is the smallest K whose deficit is at most its SE.
+
+    Examples
+    --------
+    >>> choice = one_se_choice({1: np.array([-1.0, -2.0, -1.5]),
+    ...                         2: np.array([-0.9, -2.1, -1.2])})
+    >>> choice.best, choice.chosen, round(choice.deficit[1], 2)
+    (2, 1, 0.2)
+    """
+    if not isinstance(heldout, dict) or not heldout:
+        raise TypeError(f"heldout must be a non-empty dict K -> per-patient log-likelihoods, "
+                        f"got {type(heldout).__name__}")
+    values = {check_integer(k, "heldout keys", minimum=1):
+              check_array(v, f"heldout[{k}]", ndim=1) for k, v in heldout.items()}
+    lengths = {len(v) for v in values.values()}
+    if len(lengths) != 1 or lengths == {1}:
+        raise ValueError(f"heldout must hold arrays of one common length >= 2 (the same "
+                         f"patients), got lengths {sorted(lengths)}")
+    best = max(values, key=lambda k: values[k].sum())
+    deficit, se = {}, {}
+    for k, v in values.items():
+        d = values[best] - v
+        deficit[k], se[k] = float(d.sum()), float(d.std(ddof=1) * np.sqrt(len(d)))
+    chosen = min(k for k in values if deficit[k] <= se[k] or k == best)
+    return KChoice(best=best, chosen=chosen, deficit=deficit, se=se)
 
 
 def heldout_logliks(component, X, subgroups, n_components: int, folds, *, stage=None,

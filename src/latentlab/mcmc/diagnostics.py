@@ -23,7 +23,8 @@ from scipy.stats import rankdata
 
 from latentlab._validation import check_array, check_integer
 
-__all__ = ["rhat", "ess", "ensemble_diagnostics", "summarize", "Summary", "quiet_integrated_time"]
+__all__ = ["rhat", "ess", "ensemble_diagnostics", "summarize", "Summary", "quiet_integrated_time",
+           "describe_interval"]
 
 
 def _as_draws(draws) -> np.ndarray:
@@ -188,3 +189,24 @@ def summarize(draws, prob: float = 0.9) -> Summary:
     lo, hi = np.quantile(pooled, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
     return Summary(mean=pooled.mean(axis=0), lo=lo, hi=hi, rhat=rhat(draws), ess=ess(draws),
                    prob=float(prob))
+
+
+def describe_interval(summary: Summary, j: int, digits: int = 2) -> str:
+    """The ``j``-th interval of a :class:`Summary` with its diagnostics, for prose.
+
+    Examples
+    --------
+    >>> s = summarize(np.random.default_rng(2).normal(size=(4, 800, 2)))
+    >>> print(describe_interval(s, 0))  # doctest: +ELLIPSIS
+    [-1.7, 1.6] (ESS 3,..., $\\hat R$ 1.00)
+    """
+    from latentlab.claims import interval, num
+
+    if not isinstance(summary, Summary):
+        raise TypeError(f"summary must be a Summary (from summarize), got "
+                        f"{type(summary).__name__}")
+    j = check_integer(j, "j", minimum=0, maximum=summary.lo.size - 1)
+    digits = check_integer(digits, "digits", minimum=1)
+    lo, hi = summary.lo.ravel()[j], summary.hi.ravel()[j]
+    return (f"{interval(lo, hi, digits)} (ESS {num(summary.ess.ravel()[j], digits)}, "
+            f"$\\hat R$ {num(summary.rhat.ravel()[j], 3)})")

@@ -48,7 +48,8 @@ def _seed_emcee(sampler: emcee.EnsembleSampler, gen: np.random.Generator) -> Non
 def run_emcee(log_prob: Callable, start: np.ndarray, n_steps: int, *, n_walkers: int | None = None,
               walkers_per_dim: int = 5, ball: float = 1e-3, bounds: np.ndarray | None = None,
               burn: int = 0, thin: int = 1, backend_file: str | None = None,
-              sampler: emcee.EnsembleSampler | None = None, rng=None, verbose: bool = False) -> ChainResult:
+              sampler: emcee.EnsembleSampler | None = None, moves=None, rng=None,
+              verbose: bool = False) -> ChainResult:
     """Run emcee's stretch move on a vectorised ``log_prob`` from a small ball around ``start``.
 
     Parameters
@@ -69,6 +70,8 @@ def run_emcee(log_prob: Callable, start: np.ndarray, n_steps: int, *, n_walkers:
         Store the chain in this HDF5 file (needs h5py); default in memory.
     sampler : emcee.EnsembleSampler, optional
         Continue an earlier run (its last state is the start).
+    moves : emcee move or list of (move, weight), optional
+        Passed to ``emcee.EnsembleSampler``; default the stretch move.
 
     Examples
     --------
@@ -91,7 +94,8 @@ def run_emcee(log_prob: Callable, start: np.ndarray, n_steps: int, *, n_walkers:
         if backend_file is not None:
             backend = emcee.backends.HDFBackend(backend_file)
             backend.reset(n_walkers, ndim)
-        sampler = emcee.EnsembleSampler(n_walkers, ndim, log_prob, vectorize=True, backend=backend)
+        sampler = emcee.EnsembleSampler(n_walkers, ndim, log_prob, vectorize=True, backend=backend,
+                                        moves=moves)
         _seed_emcee(sampler, gen)
         initial = start + ball * gen.standard_normal((n_walkers, ndim))
         if bounds is not None:
