@@ -191,10 +191,27 @@ def _problem(T, N=7, D=4, K1=3, rng=0, phi_shift=-1.0):
     return E, event, lam, phi
 
 
+@pytest.fixture(params=["ages", "chunks"])
+def layout(request, monkeypatch):
+    """Both kernels on the CPU: age-major blocks (CPU default) and batched chunks
+    (the GPU's), each with the sparse list of cells after E and without it."""
+    from latentlab.signatures import _kernel
+
+    monkeypatch.setattr(_kernel, "CPU_LAYOUT", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("sparse_share", [0.25, 0.0])
 @pytest.mark.parametrize("T", [1, 2, 3, 5, 7, 9])
 @pytest.mark.parametrize("phi_shift", [-1.0, -18.0])
-def test_fused_nll_matches_dense_for_any_T_and_clamp(T, phi_shift):
-    """Odd T: leftover ages of the four-age log; phi_shift -18: lower clamp binds."""
+def test_fused_nll_matches_dense_for_any_T_and_clamp(
+    T, phi_shift, sparse_share, layout, monkeypatch
+):
+    """Odd T: leftover ages of the product of ages; phi_shift -18: lower clamp binds;
+    sparse_share 0: the at-risk indicator instead of the list of cells after E."""
+    from latentlab.signatures import _kernel
+
+    monkeypatch.setattr(_kernel, "SPARSE_SHARE", sparse_share)
     E, event, lam, phi = _problem(T, phi_shift=phi_shift)
     pi = torch.tensor(signature_pi(lam, phi, 0.9))
     expected = float(survival_nll_from_pi(pi, E, event))
@@ -205,7 +222,37 @@ def test_fused_nll_matches_dense_for_any_T_and_clamp(T, phi_shift):
         assert float(fused) == pytest.approx(expected, rel=1e-12)
 
 
-def test_worker_split_gives_the_same_loss_and_gradients():
+@pytest.mark.parametrize("sparse_share", [0.25, 0.0])
+@pytest.mark.parametrize("phi_shift", [-1.0, -18.0])
+def test_fused_gradients_match_autograd_in_both_layouts(
+    phi_shift, sparse_share, layout, monkeypatch
+):
+    from latentlab.signatures import _kernel
+
+    monkeypatch.setattr(_kernel, "SPARSE_SHARE", sparse_share)
+    E, event, lam, phi = _problem(9, N=23, D=5, K1=4, rng=5, phi_shift=phi_shift)
+    E[:8] = np.minimum(E[:8], 3)  # some people leave the risk set early
+    grads = []
+    for fused in (True, False):
+        lam_t = torch.tensor(lam, requires_grad=True)
+        phi_t = torch.tensor(phi, requires_grad=True)
+        kappa = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
+        if fused:
+            loss = signature_nll(lam_t, phi_t, kappa, E, event, chunk_size=4)
+        else:
+            pi = kappa * torch.einsum(
+                "nkt,kdt->ndt", torch.softmax(lam_t, 1), torch.sigmoid(phi_t)
+            )
+            loss = survival_nll_from_pi(pi, E, event)
+        loss.backward()
+        grads.append((float(loss.detach()), lam_t.grad, phi_t.grad, kappa.grad))
+    (l1, *g1), (l2, *g2) = grads
+    assert l1 == pytest.approx(l2, rel=1e-12)
+    for a, b in zip(g1, g2):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_worker_split_gives_the_same_loss_and_gradients(layout):
     E, event, lam, phi = _problem(11, N=40, D=6, K1=4, rng=2)
     grads = []
     previous = torch.get_num_threads()

@@ -52,6 +52,12 @@ PLAN_CACHE_SIZE = 4
 SAFE_PRODUCT = 1e8
 #: Largest share of a chunk's cells after E for which they are listed (sparse plan).
 SPARSE_SHARE = 0.25
+#: How a CPU runs the kernel: "ages" (:mod:`._ages`, age-major blocks) or "chunks"
+#: (this module's batched chunks, as on a GPU); tests switch it to cover both.
+CPU_LAYOUT = "ages"
+#: People per block of the age-major CPU kernel (its three (n, D) work buffers
+#: take 2 MB at D = 348 in float32).
+CPU_BLOCK = 512
 
 
 class Chunk:
@@ -119,6 +125,7 @@ class Plan(NamedTuple):
     E1: torch.Tensor  # (N, D) E + 1 in sorted order, float dtype
     chunks: list[ChunkPlan]
     at_risk: torch.Tensor  # 0-d float64: number of (i, d, t) cells at risk
+    per_age: dict  # chunk index -> its events and cells after E by age (._ages)
 
 
 def plan(
@@ -174,7 +181,7 @@ def plan(
     if not identity:
         chunks = [c._replace(rows=order[c.start : c.stop]) for c in chunks]
     E1 = (E_sorted + 1).to(dtype)
-    result = Plan(order, E1, chunks, E1.sum(dtype=torch.float64))
+    result = Plan(order, E1, chunks, E1.sum(dtype=torch.float64), {})
     while len(_PLAN_CACHE) >= PLAN_CACHE_SIZE:
         _PLAN_CACHE.pop(next(iter(_PLAN_CACHE)))  # the oldest
     _PLAN_CACHE[key] = (weakref.ref(E), weakref.ref(event), result)
@@ -324,9 +331,7 @@ def chunk_pairs(
     p.neg_()
     torch.log1p(p, out=p)
     pairs = -(p * keep).sum(0).to(torch.float64)
-    pairs[chunk.i, chunk.d] -= (torch.log(p_ev) - torch.log1p(-p_ev)).to(
-        torch.float64
-    )
+    pairs[chunk.i, chunk.d] -= (torch.log(p_ev) - torch.log1p(-p_ev)).to(torch.float64)
     return pairs
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from latentlab._validation import check_array, check_integer, check_option, check_positive
-from latentlab.signatures import _kernel
+from latentlab.signatures import _ages, _kernel
 from latentlab.signatures.device import auto_chunk_size, resolve_device
 
 __all__ = [
@@ -154,33 +154,53 @@ class _SignatureNLL(torch.autograd.Function):
         want = any(ctx.needs_input_grad[:3])
         grad_lam = torch.empty((N, K1, T), dtype=dtype, device=device) if want else None
         n_max = max((c.stop - c.start for c in plan.chunks), default=1)
+        ages_layout = device.type == "cpu" and _kernel.CPU_LAYOUT == "ages"
 
         def run(part):
-            buffers = _kernel.Chunk.reuse(T, n_max, D, K1, dtype, device)
+            if ages_layout:
+                buffers = _ages.Buffers.reuse(T, n_max, D, K1, dtype, device)
+            else:
+                buffers = _kernel.Chunk.reuse(T, n_max, D, K1, dtype, device)
             total = torch.zeros((), dtype=torch.float64, device=device)
             n_high = torch.zeros((), dtype=torch.int64, device=device)
             grad_s = torch.zeros_like(s_T) if want else None
             for c in part:
                 chunk = plan.chunks[c]
-                value, g, nh = _kernel.chunk_terms(
-                    buffers,
-                    lam,
-                    chunk.rows,
-                    s_T,
-                    plan.E1,
-                    ages,
-                    chunk,
-                    eps,
-                    levels,
-                    clamp=low or high,
-                    count_high=high,
-                    grad_s=grad_s,
-                )
+                if ages_layout:
+                    value, g, nh = _ages.block_terms(
+                        buffers,
+                        lam,
+                        s_T,
+                        plan,
+                        c,
+                        eps,
+                        levels,
+                        clamp=low or high,
+                        count_high=high,
+                        grad_s=grad_s,
+                    )
+                else:
+                    value, g, nh = _kernel.chunk_terms(
+                        buffers,
+                        lam,
+                        chunk.rows,
+                        s_T,
+                        plan.E1,
+                        ages,
+                        chunk,
+                        eps,
+                        levels,
+                        clamp=low or high,
+                        count_high=high,
+                        grad_s=grad_s,
+                    )
                 total += value
                 if nh is not None:
                     n_high += nh
-                if want:
+                if want and isinstance(chunk.rows, slice):
                     grad_lam[chunk.rows] = g
+                elif want:
+                    grad_lam.index_copy_(0, chunk.rows, g)
             return total, n_high, grad_s
 
         results = _kernel.run_parts(run, _kernel.split(plan.chunks, device))
@@ -248,10 +268,11 @@ def signature_nll(
     E, event : int and bool, shape (N, D)
         Event-or-censoring index and event flag (tensors avoid a conversion per call).
     chunk_size : int, optional
-        Individuals per chunk; peak memory ≈ 3 × chunk_size × D × T × itemsize
-        per worker. Default: from the device
-        (:func:`~latentlab.signatures.device.auto_chunk_size`: 64 on a CPU, up to
-        8192 on a GPU, sized from its free memory).
+        Individuals per chunk. On a CPU the chunk is walked age by age (work
+        memory ≈ chunk_size × (3 D + 3 K1 T) × itemsize per worker; default
+        512); on a GPU all ages at once (≈ 2 × chunk_size × D × T × itemsize;
+        default from :func:`~latentlab.signatures.device.auto_chunk_size`, up
+        to 8192, sized from its free memory).
     eps : float
         π is clamped to ``[eps, 1 − eps]``; a ``RuntimeWarning`` says when the
         upper clamp binds (κ Σ θ σ(φ) ≥ 1 − eps).
@@ -308,7 +329,9 @@ def signature_nll(
     elif kappa.device != lam.device:
         kappa = kappa.to(lam.device)
     N, D, T = lam.shape[0], phi.shape[1], lam.shape[2]
-    if chunk_size is None:
+    if chunk_size is None and lam.device.type == "cpu" and _kernel.CPU_LAYOUT == "ages":
+        chunk_size = _kernel.CPU_BLOCK
+    elif chunk_size is None:
         chunk_size = auto_chunk_size(N, D, T, lam.dtype, lam.device)
     chunk_size = int(chunk_size)
     if chunk_size < 1:
