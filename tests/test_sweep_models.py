@@ -39,3 +39,29 @@ def test_every_candidate_is_drawn_and_cached_candidates_change_nothing():
         assert np.array_equal(fresh, cached)
         seen.add(int(fresh[5]))
     assert seen == {4, 6}
+
+
+def test_driver_bootstrap_equals_scipy_spearman_per_resample():
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    from latentlab.sweep.table import driver_analysis
+
+    rng = np.random.default_rng(4)
+    table = pd.DataFrame(
+        {"beta": rng.choice([0.1, 1.0, 3.0], 25), "loss": rng.choice(["a", "b"], 25)}
+    )
+    table["metric"] = table.beta + rng.normal(size=25)
+    result = driver_analysis(table, ["beta", "loss"], "metric", n_boot=50, rng=7)
+    # the same resamples, one scipy call each (the definition)
+    draws = np.random.default_rng(7)
+    x = table.beta.to_numpy()
+    codes = table.loss.map({"a": 0, "b": 1}).to_numpy().astype(float)
+    y = table.metric.to_numpy()
+    boots = []
+    for _ in range(50):
+        idx = draws.integers(0, 25, 25)
+        boots.append([spearmanr(x[idx], y[idx])[0], spearmanr(codes[idx], y[idx])[0]])
+    low, high = np.nanpercentile(np.array(boots), [2.5, 97.5], axis=0)
+    assert np.allclose(result.spearman_low, low, atol=1e-12, rtol=0)
+    assert np.allclose(result.spearman_high, high, atol=1e-12, rtol=0)

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
+from scipy.stats import rankdata, spearmanr
 from sklearn.decomposition import PCA
 
 from latentlab._validation import as_generator, check_integer, check_positive
@@ -321,6 +321,15 @@ def pareto_front(f1, rmse) -> np.ndarray:
     return valid & ~dominated
 
 
+def _row_correlations(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Pearson correlation of row i of A with row i of B (NaN for a constant row)."""
+    A = A - A.mean(axis=1, keepdims=True)
+    B = B - B.mean(axis=1, keepdims=True)
+    scale = np.sqrt(np.einsum("ij,ij->i", A, A) * np.einsum("ij,ij->i", B, B))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.einsum("ij,ij->i", A, B) / scale
+
+
 def driver_analysis(
     table: pd.DataFrame,
     parameters: Sequence[str],
@@ -371,9 +380,10 @@ def driver_analysis(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         rho = [spearmanr(X[:, j], y)[0] if sd[j] > 0 else np.nan for j in range(len(parameters))]
-        for b in range(len(boots)):
-            idx = rng.integers(0, len(y), len(y))
-            boots[b] = [spearmanr(X[idx, j], y[idx])[0] for j in range(len(parameters))]
+        draws = np.array([rng.integers(0, len(y), len(y)) for _ in range(len(boots))])
+        y_ranks = rankdata(y[draws], axis=1)
+        for j in range(len(parameters)):  # Spearman = Pearson on ranks, every resample
+            boots[:, j] = _row_correlations(rankdata(X[draws, j], axis=1), y_ranks)
         # a constant parameter has no correlation: NaN interval, no warning
         low, high = np.nanpercentile(boots, [2.5, 97.5], axis=0)
     return pd.DataFrame({"coefficient": coefficients, "spearman": np.asarray(rho, dtype=float),
