@@ -77,7 +77,14 @@ def read_lydata(source, *, side: str = "ipsi", lnls=LNLS, min_subgroup_size: int
         ICD-10 codes with fewer patients are pooled (module notes).
     subgroup_by : {"subsite", "location"}
     sublevel_rule : {"complete", "any_positive"}
-        How sub-levels make a level (module notes).
+        How sub-levels make a level (module notes). ``"complete"`` (default): a
+        level is known only if every sub-level was examined, so a positive Ib with
+        an unexamined Ia is *unknown*, although level I is then involved: calling it
+        involved (``"any_positive"``) would make a level known because it is
+        involved, and models that marginalise unknown levels would over-state
+        involvement (``test_sublevel_rule_keeps_missingness_independent_of_the_outcome``
+        measures that bias). A negative Ib with an unexamined Ia is unknown under
+        both rules.
 
     Raises
     ------
