@@ -1,11 +1,12 @@
 """Independent Hamiltonian Monte Carlo chains, advanced together (vectorised).
 
-Random-walk Metropolis needs of the order of d² / 0.3 steps per effective draw
-in d dimensions when the posterior is correlated and curved; on the 30-parameter
-subgroup mixture of chapter 3 its chains needed thousands of sweeps per
-independent draw. HMC (Duane et al. 1987; Neal 2011) follows the gradient of the
-log density for ``n_leapfrog`` steps per iteration and typically needs a few
-iterations per effective draw.
+Random-walk Metropolis needs of the order of d steps per effective draw in d
+dimensions even on a well-scaled Gaussian (Roberts, Gelman and Gilks 1997), and
+many more when the posterior is correlated and curved; on the 30-parameter
+subgroup mixture of chapter 3 its chains needed hundreds of sweeps per
+independent draw (``benchmarks/mixture_em.py``). HMC (Duane et al. 1987; Neal
+2011) follows the gradient of the log density for ``n_leapfrog`` steps per
+iteration and needs a few iterations per effective draw there.
 
 The warm-up follows Stan's scheme (Hoffman and Gelman 2014): a step size tuned
 by dual averaging towards ``target_accept`` (one step size shared by all chains,
