@@ -1,114 +1,244 @@
-"""Robustness of a fit to the scale of its random initialisation, stage 1 versus stage 3.
+"""Robustness of a fit to the scale of its random start: stage 1 against stage 3.
 
-For each initialisation scale s and seed, fit and record the final NLL per
-person and the recovery of φ (correlation of matched, time-averaged signature
-profiles with the truth); the coefficient of variation (sd/mean) across scales
-and seeds measures how much the result depends on the start.
+Both maps are fitted the same way, so that the map is the only difference:
 
-* stage 3 (the real model), cold: :func:`latentlab.signatures.initialize` with
-  ``noise_scale = s`` and :func:`latentlab.signatures.fit_signatures`;
-  hot: :class:`~latentlab.hotstart.FixedSignaturePredictor` with ``init_scale = s``.
-* stage 1, π = σ(Σ_k λ_k φ_k): no reference implementation exists (the design
-  note's teaching story), so :func:`fit_stage1` is a minimal Adam fit of the
-  survival NLL alone, from λ = s·z, φ = s·z (cold) or with φ frozen (hot).
+* stage 1: π = σ(Σ_k λ_k φ_k) (the "linear" teaching story; no reference code);
+* stage 3: π = Σ_k softmax(λ)_k σ(φ_k) (the real map, with κ = 1, which loses
+  nothing because κ → cκ with σ(φ) → σ(φ)/c changes no hazard).
+
+:func:`fit_map` minimises the survival NLL per person plus λ's GP penalty (the
+model's λ prior, zero-mean here) by full-batch Adam. :func:`init_scale_grid`
+gives both maps the **same start**: φ frozen at the same signatures and
+λ = s·z with the same standard normal z, so the map is the only difference.
+A fit stops when its objective has converged (mean relative change per epoch
+over the last ``window`` epochs at most ``rtol``); each fit records whether
+that happened before ``max_epochs``.
+
+Why stage 1 is fragile: its starting logits Σ_k λ_k φ_k grow with s times the
+size of φ (rare-disease logits near −5), so at s = 3 most cells start where σ
+is flat and its slope σ(1 − σ) has all but vanished (:func:`saturated_fraction`).
+Stage 3 mixes the fixed probabilities σ(φ) with softmax weights: whatever λ is,
+π stays inside the range of σ(φ), and no start can push it to 0 or 1.
+With φ frozen, λ → cλ changes stage 1's π: the start scale is not a symmetry
+(that needs φ → φ/c as well).
 """
 
 from __future__ import annotations
 
-import warnings
+import time
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Literal, Sequence
 
 import numpy as np
 import torch
 
 from latentlab._validation import as_generator, check_integer, check_positive
-from latentlab.hotstart.checkpoints import Checkpoint
-from latentlab.hotstart.experiments import standardised
-from latentlab.hotstart.predict import FixedSignaturePredictor
 from latentlab.signatures.data import SurvivalData
-from latentlab.signatures.device import resolve_device
+from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.evaluation import match_signatures, matched_correlation
-from latentlab.signatures.fit import fit_signatures
-from latentlab.signatures.init import initialize
-from latentlab.signatures.likelihood import as_survival_tensors, signature_nll, survival_nll_from_pi
 
-__all__ = ["Stage1Fit", "fit_stage1", "phi_recovery", "coefficient_of_variation", "RobustnessRow", "init_scale_grid"]
+__all__ = [
+    "MapFit",
+    "fit_map",
+    "map_nll",
+    "saturated_fraction",
+    "phi_recovery",
+    "coefficient_of_variation",
+    "RobustnessRow",
+    "init_scale_grid",
+]
+
+_EPS = 1e-8
 
 
 @dataclass(frozen=True)
-class Stage1Fit:
-    """A stage-1 fit: λ (N, K+1, T), φ (K+1, D, T), NLL/N history (plain floats)."""
+class MapFit:
+    """A stage-1 or stage-3 fit: λ (N, K+1, T), φ (K+1, D, T), objective per epoch.
 
+    ``nll`` is the final survival NLL per person (the data term alone).
+    """
+
+    stage: int
     lam: np.ndarray
     phi: np.ndarray
+    nll: float
     history: tuple[float, ...]
     n_iter: int
-    converged: bool = False
+    converged: bool
+    seconds: float
 
 
-def fit_stage1(
-    data: SurvivalData, n_signatures: int, *, init_scale: float = 0.1, phi: np.ndarray | None = None,
-    n_epochs: int = 100, learning_rate: float = 0.1, rng=None,
-    device: str | torch.device | None = None,
-) -> Stage1Fit:
-    """Fit π = σ(Σ_k λ_ikt φ_kdt) by Adam on the survival NLL per person (no priors).
+def _check_stage(stage) -> int:
+    if stage not in (1, 3):
+        raise ValueError(f"stage must be 1 or 3, got {stage!r}")
+    return int(stage)
+
+
+def _masks(data: SurvivalData, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """(survived, diagnosed) cell masks (N, D, T) as float64 tensors."""
+    E = np.asarray(data.E)[:, :, None]
+    event = np.asarray(data.event)[:, :, None]
+    t = np.arange(data.n_times)[None, None, :]
+    survived = (t < E) | ((t == E) & ~event)
+    diagnosed = (t == E) & event
+    return (torch.tensor(survived, dtype=torch.float64, device=device),
+            torch.tensor(diagnosed, dtype=torch.float64, device=device))
+
+
+def _nll(stage: int, lam, phi, survived, diagnosed) -> torch.Tensor:
+    if stage == 1:  # exact log-space: log σ(x), log(1 − σ(x)) = log σ(−x)
+        logits = torch.einsum("nkt,kdt->ndt", lam, phi)
+        log_p = torch.nn.functional.logsigmoid(logits)
+        log_q = torch.nn.functional.logsigmoid(-logits)
+    else:
+        pi = torch.einsum("nkt,kdt->ndt", torch.softmax(lam, dim=1), torch.sigmoid(phi))
+        pi = pi.clamp(_EPS, 1 - _EPS)
+        log_p, log_q = torch.log(pi), torch.log1p(-pi)
+    return -(survived * log_q + diagnosed * log_p).sum()
+
+
+def map_nll(stage: int, lam, phi, data: SurvivalData) -> float:
+    """Survival NLL per person of ``data`` under stage ``stage`` at (λ, φ).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.hotstart.robustness import map_nll
+    >>> from latentlab.signatures.data import SurvivalData
+    >>> data = SurvivalData(E=np.array([[2]]), event=np.array([[True]]),
+    ...                     G=np.zeros((1, 1)), n_times=4)
+    >>> lam, phi = np.zeros((1, 1, 4)), np.zeros((1, 1, 4))   # π = σ(0) = 1/2
+    >>> bool(abs(map_nll(1, lam, phi, data) - 3 * np.log(2)) < 1e-12)
+    True
+    """
+    stage = _check_stage(stage)
+    if not isinstance(data, SurvivalData):
+        raise TypeError(f"data must be a SurvivalData, got {type(data).__name__}")
+    survived, diagnosed = _masks(data, "cpu")
+    lam_t, phi_t = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (lam, phi))
+    return float(_nll(stage, lam_t, phi_t, survived, diagnosed)) / data.n_individuals
+
+
+def fit_map(
+    data: SurvivalData, n_signatures: int, *, stage: Literal[1, 3], init_scale: float = 0.1,
+    phi: np.ndarray | None = None, max_epochs: int = 2000, learning_rate: float = 0.1,
+    rtol: float = 1e-5, window: int = 10, prior_weight: float = 1e-4, rng=None,
+) -> MapFit:
+    """Fit stage 1 or stage 3 by Adam on the survival NLL per person, to convergence.
 
     Parameters
     ----------
     data : SurvivalData
     n_signatures : int
-        K; K+1 components are fitted (no healthy mean is imposed in stage 1).
+        K; K+1 components are fitted.
+    stage : {1, 3}
+        π = σ(Σλφ) or π = Σ softmax(λ) σ(φ).
     init_scale : float
-        λ and φ start as ``init_scale`` times standard normals.
+        λ (and φ unless frozen) start as ``init_scale`` times standard normals.
     phi : array of shape (K+1, D, T), optional
         Frozen φ (a hot start); only λ is fitted.
-    n_epochs, learning_rate : int, float
+    max_epochs : int
+        Cap on Adam steps.
+    learning_rate : float
+    rtol : float
+        Converged when the mean relative change per epoch of the objective over
+        the last ``window`` epochs is at most ``rtol``.
+    window : int
+    prior_weight : float
+        W of λ's zero-mean GP penalty W·Q_λ/N (the model's λ prior, length scale
+        T/4); 0 fits the NLL alone.
     rng : None, int or Generator
-    device : str or torch.device, optional
-        Where the fit runs (default CPU); the result is numpy.
+
+    Returns
+    -------
+    MapFit
+        ``converged`` says whether the rule was met before ``max_epochs``.
 
     Examples
     --------
     >>> from latentlab.datasets.signatures_sim import simulate_signatures
-    >>> from latentlab.hotstart.robustness import fit_stage1
+    >>> from latentlab.hotstart.robustness import fit_map
     >>> sim = simulate_signatures(40, 5, 8, 2, 2, rng=0)
-    >>> fit = fit_stage1(sim.data, 2, n_epochs=20, rng=0)
-    >>> fit.phi.shape, fit.history[-1] < fit.history[0]
-    ((3, 5, 8), True)
+    >>> fit = fit_map(sim.data, 2, stage=3, phi=sim.truth.phi, max_epochs=400,
+    ...               rtol=1e-4, rng=0)
+    >>> fit.lam.shape, fit.converged, fit.nll < fit.history[0]
+    ((40, 3, 8), True, True)
     """
+    stage = _check_stage(stage)
+    if not isinstance(data, SurvivalData):
+        raise TypeError(f"data must be a SurvivalData, got {type(data).__name__}")
     K = check_integer(n_signatures, "n_signatures", minimum=1)
-    check_positive(init_scale, "init_scale", strict=False)
+    scale = check_positive(init_scale, "init_scale", strict=False)
+    max_epochs = check_integer(max_epochs, "max_epochs", minimum=1)
+    rtol = check_positive(rtol, "rtol")
+    window = check_integer(window, "window", minimum=1)
     generator = as_generator(rng)
     N, D, T = data.n_individuals, data.n_diseases, data.n_times
-    device = resolve_device(device)
-    lam = torch.tensor(init_scale * generator.standard_normal((N, K + 1, T)),
-                       device=device, requires_grad=True)
+    lam = torch.tensor(scale * generator.standard_normal((N, K + 1, T)), requires_grad=True)
     if phi is None:
-        phi_t = torch.tensor(init_scale * generator.standard_normal((K + 1, D, T)),
-                             device=device, requires_grad=True)
+        phi_t = torch.tensor(scale * generator.standard_normal((K + 1, D, T)),
+                             requires_grad=True)
         params = [lam, phi_t]
     else:
-        phi_t = torch.tensor(np.asarray(phi, dtype=np.float64), device=device)
+        phi_t = torch.tensor(np.asarray(phi, dtype=np.float64))
         if tuple(phi_t.shape) != (K + 1, D, T):
             raise ValueError(f"phi must have shape {(K + 1, D, T)}, got {tuple(phi_t.shape)}")
         params = [lam]
-    E, event = as_survival_tensors(np.array(data.E), np.array(data.event),
-                                   device=device)
+    survived, diagnosed = _masks(data, "cpu")
+    prior_weight = check_positive(prior_weight, "prior_weight", strict=False)
+    prior = GaussianProcessPrior(T, T / 4)
     optimiser = torch.optim.Adam(params, lr=check_positive(learning_rate, "learning_rate"))
-    history = []
-    for epoch in range(check_integer(n_epochs, "n_epochs", minimum=1)):
+    history: list[float] = []
+    converged = False
+    began = time.perf_counter()
+    for epoch in range(max_epochs):
         optimiser.zero_grad()
-        pi = torch.sigmoid(torch.einsum("nkt,kdt->ndt", lam, phi_t))
-        loss = survival_nll_from_pi(pi, E, event) / N
+        loss = _nll(stage, lam, phi_t, survived, diagnosed) / N
+        if prior_weight:
+            loss = loss + prior_weight * prior.quadratic_form_torch(lam) / N
         value = float(loss.detach())
         if not np.isfinite(value):
-            raise FloatingPointError(f"the stage-1 loss became non-finite at epoch {epoch}")
+            raise FloatingPointError(f"the stage-{stage} loss became non-finite at epoch {epoch}")
         loss.backward()
         optimiser.step()
         history.append(value)
-    return Stage1Fit(lam.detach().cpu().numpy().copy(),
-                     phi_t.detach().cpu().numpy().copy(), tuple(history), len(history))
+        if len(history) > window:
+            change = abs(history[-1 - window] - value) / window
+            if change <= rtol * abs(value):
+                converged = True
+                break
+    seconds = time.perf_counter() - began
+    with torch.no_grad():
+        nll = float(_nll(stage, lam, phi_t, survived, diagnosed)) / N
+    return MapFit(stage, lam.detach().numpy().copy(), phi_t.detach().numpy().copy(), nll,
+                  tuple(history), len(history), converged, seconds)
+
+
+def saturated_fraction(scale: float, phi: np.ndarray, *, threshold: float = 6.0,
+                       n_draws: int = 200, rng=0) -> float:
+    """Share of stage-1 starting logits Σ_k λ_k φ_kdt, λ = s·z, with |x| > ``threshold``.
+
+    At |x| > 6 the slope σ(x)(1 − σ(x)) is below 1 % of its peak, so Adam's
+    gradient through those cells has all but vanished. ``n_draws`` people are
+    drawn; every (disease, age) of ``phi`` (K+1, D, T) counts.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.hotstart.robustness import saturated_fraction
+    >>> phi = np.full((5, 3, 4), -5.0)
+    >>> saturated_fraction(0.01, phi), saturated_fraction(3.0, phi) > 0.5
+    (0.0, True)
+    """
+    scale = check_positive(scale, "scale", strict=False)
+    threshold = check_positive(threshold, "threshold")
+    phi = np.asarray(phi, dtype=float)
+    if phi.ndim != 3:
+        raise ValueError(f"phi must have shape (K+1, D, T), got {phi.shape}")
+    n_draws = check_integer(n_draws, "n_draws", minimum=1)
+    z = as_generator(rng).standard_normal((n_draws, phi.shape[0], phi.shape[2]))
+    logits = np.einsum("nkt,kdt->ndt", scale * z, phi)
+    return float(np.mean(np.abs(logits) > threshold))
 
 
 def phi_recovery(phi: np.ndarray, true_phi: np.ndarray) -> float:
@@ -136,46 +266,44 @@ def coefficient_of_variation(values: Sequence[float]) -> float:
 
 @dataclass(frozen=True)
 class RobustnessRow:
-    """One fit of the grid: formulation, start, scale, seed, final NLL/N, φ recovery."""
+    """One fit of the grid: stage, start scale, seed, final NLL/N, epochs, convergence."""
 
-    formulation: str
-    start: str
+    stage: int
     scale: float
     seed: int
     final_nll: float
-    phi_recovery: float
+    epochs: int
+    converged: bool
+    seconds: float
 
 
 def init_scale_grid(
-    data: SurvivalData, true_phi: np.ndarray, n_signatures: int, *, master: Checkpoint, stage1_phi: np.ndarray,
-    clusters, psi, scales: Sequence[float], seeds: Sequence[int], n_epochs: int, learning_rate_hot: float = 0.03,
+    data: SurvivalData, n_signatures: int, *, phi: np.ndarray, scales: Sequence[float],
+    seeds: Sequence[int], max_epochs: int = 2000, rtol: float = 1e-5,
+    learning_rate: float = 0.1, prior_weight: float = 1e-4,
 ) -> list[RobustnessRow]:
-    """Fit ``data`` (RAW G) for every (formulation, start, scale, seed).
+    """λ-only fits of ``data`` against the same frozen ``phi`` for both stages.
 
-    ``master`` gives the frozen φ, γ, κ of the stage-3 hot start and
-    ``stage1_phi`` the frozen φ of the stage-1 hot start.
+    Every (stage, scale, seed) starts from λ = s·z with the same z for both
+    stages (the seed), so the map is the only difference.
+
+    Examples
+    --------
+    >>> from latentlab.datasets.signatures_sim import simulate_signatures
+    >>> from latentlab.hotstart.robustness import init_scale_grid
+    >>> sim = simulate_signatures(30, 5, 8, 2, 2, rng=0)
+    >>> rows = init_scale_grid(sim.data, 2, phi=sim.truth.phi, scales=[0.1, 1.0],
+    ...                        seeds=[0], max_epochs=20)
+    >>> [(r.stage, r.scale) for r in rows]
+    [(1, 0.1), (1, 1.0), (3, 0.1), (3, 1.0)]
     """
     rows = []
-    scaled = standardised(data, master.covariate_mean, master.covariate_scale)
-    E, event = as_survival_tensors(np.array(data.E), np.array(data.event))
-    N = data.n_individuals
-    for scale in scales:
-        for seed in seeds:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*clamp binds.*|.*exceeded 1.*|.*not writable.*")
-                init = initialize(scaled, n_signatures, rng=seed, noise_scale=scale, clusters=clusters, psi=psi)
-                cold3 = fit_signatures(scaled, n_signatures, init=init, n_epochs=n_epochs, tol=None, verbose=False)
-                lam3, phi3 = (torch.tensor(a, device=E.device)
-                              for a in (cold3.lam, cold3.phi))
-                nll3 = float(signature_nll(lam3, phi3, cold3.kappa, E, event)) / N
-                hot3 = FixedSignaturePredictor(master, n_epochs=n_epochs, init_scale=scale,
-                                               learning_rate=learning_rate_hot).fit(data, rng=seed)
-            cold1 = fit_stage1(data, n_signatures, init_scale=scale, n_epochs=n_epochs, rng=seed)
-            hot1 = fit_stage1(data, n_signatures, init_scale=scale, phi=stage1_phi, n_epochs=n_epochs, rng=seed)
-            rows += [
-                RobustnessRow("stage 3", "cold", scale, seed, nll3, phi_recovery(cold3.phi, true_phi)),
-                RobustnessRow("stage 3", "hot", scale, seed, hot3.nll_history[-1], phi_recovery(master.phi, true_phi)),
-                RobustnessRow("stage 1", "cold", scale, seed, cold1.history[-1], phi_recovery(cold1.phi, true_phi)),
-                RobustnessRow("stage 1", "hot", scale, seed, hot1.history[-1], phi_recovery(stage1_phi, true_phi)),
-            ]
+    for stage in (1, 3):
+        for scale in scales:
+            for seed in seeds:
+                fit = fit_map(data, n_signatures, stage=stage, init_scale=scale, phi=phi,
+                              max_epochs=max_epochs, rtol=rtol, learning_rate=learning_rate,
+                              prior_weight=prior_weight, rng=seed)
+                rows.append(RobustnessRow(stage, float(scale), int(seed), fit.nll,
+                                          fit.n_iter, fit.converged, fit.seconds))
     return rows
