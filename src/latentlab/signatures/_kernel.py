@@ -169,10 +169,10 @@ def plan(
         flat = (t * n + i) * D + d
         out = None
         if sparse:
-            after = torch.arange(T_c, device=E.device).view(T_c, 1, 1) > E_sorted[
-                start : start + n
-            ].unsqueeze(0)
-            if int(after.sum()) <= SPARSE_SHARE * after.numel():
+            E_chunk = E_sorted[start : start + n]
+            n_after = T_c * n * D - int(E_chunk.sum()) - n * D  # Σ (T_c − 1 − E)
+            if n_after <= SPARSE_SHARE * T_c * n * D:
+                after = torch.arange(T_c, device=E.device).view(T_c, 1, 1) > E_chunk
                 out = torch.nonzero(after.view(-1)).squeeze(1)
         chunks.append(
             ChunkPlan(start, start + n, slice(start, start + n), T_c, i, d, flat, out)

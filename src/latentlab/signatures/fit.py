@@ -309,7 +309,9 @@ def fit_signatures(
         params["kappa"] = tensor(init.kappa)
     else:
         kappa_fixed = torch.tensor(float(init.kappa), dtype=dtype, device=device)
-    optimizer = torch.optim.Adam(adam_param_groups(params, learning_rate, lr_multipliers))
+    # fused: one pass per parameter and step instead of about ten (CPU and CUDA)
+    groups = adam_param_groups(params, learning_rate, lr_multipliers)
+    optimizer = torch.optim.Adam(groups, fused=True)
     E, event = as_survival_tensors(data.E, data.event, device=device)
 
     def objective() -> torch.Tensor:
