@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -44,13 +45,15 @@ def test_order_is_longest_first_with_unmeasured_pages_first(tmp_path):
 
 
 def test_pages_run_in_parallel_into_a_cache_that_matches_them(tmp_path):
-    root = _book(tmp_path, {"one": "import os\nx = os.environ['LATENTLAB_FAST']\nx",
+    root = _book(tmp_path, {"one": "import os\nos.environ['LATENTLAB_FAST']",
+                            "blas": "import os\nos.environ.get('OPENBLAS_NUM_THREADS')",
                             "two": "from pathlib import Path\nPath.cwd().name"})
-    assert pb.notebook_pages(root) == ["book/one", "book/two"]  # intro has no code
+    pages = ["book/one", "book/blas", "book/two"]
+    assert pb.notebook_pages(root) == pages  # intro has no code
     cache = tmp_path / "cache"
-    assert pb.unmatched(root, cache) == ["book/one", "book/two"]
+    assert pb.unmatched(root, cache) == pages
     seconds = pb.execute_all(root, cache, jobs=2, fast=True)
-    assert set(seconds) == {"book/one", "book/two"} and min(seconds.values()) > 0
+    assert set(seconds) == set(pages) and min(seconds.values()) > 0
     assert pb.unmatched(root, cache) == []
     from jupyter_cache import get_cache
 
@@ -60,6 +63,10 @@ def test_pages_run_in_parallel_into_a_cache_that_matches_them(tmp_path):
     record = get_cache(str(cache)).match_cache_notebook(pb._read(root / "book/two.md"))
     outputs = get_cache(str(cache)).get_cache_bundle(record.pk).nb.cells[0].outputs
     assert outputs[0]["data"]["text/plain"] == "'book'"  # run in the page's folder
+    record = get_cache(str(cache)).match_cache_notebook(pb._read(root / "book/blas.md"))
+    outputs = get_cache(str(cache)).get_cache_bundle(record.pk).nb.cells[0].outputs
+    if "OPENBLAS_NUM_THREADS" not in os.environ:
+        assert outputs[0]["data"]["text/plain"] == "'1'"  # side by side: one BLAS thread
     # a changed page no longer matches: myst-nb would run it again
     page = root / "book" / "two.md"
     page.write_text(page.read_text().replace("Path.cwd().name", "1 + 1"))

@@ -52,9 +52,18 @@ def _read(page: Path):
     return read_myst_markdown_notebook(page.read_text(encoding="utf-8"), path=page)
 
 
-def _execute(page: str, root: str, timeout: int, fast: bool):
+#: BLAS pools of a page's kernel when pages run side by side: numpy's maths library
+#: would start one thread per core in every kernel, and on a 2-core machine those
+#: threads fight for the cores (a chapter-4 MOFA fit took 13x longer under load).
+BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")
+
+
+def _execute(page: str, root: str, timeout: int, fast: bool, one_blas_thread: bool):
     """Run one page in its own directory (in a worker); return (page, notebook, seconds)."""
     os.environ["LATENTLAB_FAST"] = "1" if fast else "0"  # the kernel inherits it
+    if one_blas_thread:
+        for name in BLAS_VARIABLES:
+            os.environ.setdefault(name, "1")
     from jupyter_cache.executors.utils import single_nb_execution
 
     path = Path(root) / f"{page}.md"
@@ -101,7 +110,10 @@ def execute_all(
     seconds: dict[str, float] = {}
     timeout = _cell_timeout(root) if (root / "_config.yml").exists() else 300
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_execute, p, str(root), timeout, fast) for p in pages]
+        futures = [
+            pool.submit(_execute, page, str(root), timeout, fast, jobs > 1)
+            for page in pages
+        ]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         failed = [f for f in done if f.exception() is not None]
         if failed:
