@@ -52,19 +52,77 @@ def _peak_rss_mb() -> float:
 
 
 def _swap_likelihood(path: str):
-    """Load an earlier likelihood.py and make the objective use its signature_nll."""
+    """Make the fit use an earlier version of the likelihood (and objective).
+
+    ``path`` is either an earlier ``likelihood.py`` (its kernel must match the
+    current ``_kernel.py``) or a directory holding ``likelihood.py``,
+    ``_kernel.py`` and, optionally, ``objective.py`` of an earlier commit; with
+    ``objective.py`` the fit also uses that objective and the plain (unfused) Adam
+    of that commit, so the row is the earlier fit as a whole.
+    """
     import importlib.util
 
+    import torch
+
+    import latentlab.signatures as package
+    import latentlab.signatures.fit as fit
     import latentlab.signatures.objective as objective
 
-    spec = importlib.util.spec_from_file_location("previous_likelihood", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    def load(name: str, file: Path):
+        spec = importlib.util.spec_from_file_location(name, file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up
+        spec.loader.exec_module(module)
+        return module
+
+    folder = Path(path)
+    if not folder.is_dir():
+        module = load("previous_likelihood", folder)
+        objective.signature_nll = module.signature_nll
+        return module
+    current = package._kernel
+    package._kernel = load("previous_kernel", folder / "_kernel.py")
+    try:  # the earlier likelihood imports the earlier kernel
+        module = load("previous_likelihood", folder / "likelihood.py")
+    finally:
+        package._kernel = current
     objective.signature_nll = module.signature_nll
+    if (folder / "objective.py").is_file():
+        old = load("previous_objective", folder / "objective.py")
+        old.signature_nll = module.signature_nll
+        old.ModelPriors = objective.ModelPriors
+        fit.map_objective = old.map_objective
+        adam = torch.optim.Adam
+
+        class PlainAdam(adam):  # the earlier fit's Adam (no fused kernel)
+            def __init__(self, params, **kwargs):
+                kwargs.pop("fused", None)
+                super().__init__(params, **kwargs)
+
+        fit.torch.optim.Adam = PlainAdam
     return module
 
 
-def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str | None = None) -> dict:
+def _data(size: dict, cache: str | None):
+    """Simulated data (cached in ``cache`` when given, so children share it)."""
+    import pickle
+
+    from latentlab.datasets.signatures_sim import simulate_signatures
+
+    if cache and Path(cache).is_file():
+        with open(cache, "rb") as handle:
+            stored_size, data = pickle.load(handle)
+        if stored_size == size:
+            return data
+    data = simulate_signatures(**size, rng=0, baseline_range=(0.0002, 0.002)).data
+    if cache:
+        with open(cache, "wb") as handle:
+            pickle.dump((size, data), handle)
+    return data
+
+
+def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str | None = None,
+              cache: str | None = None) -> dict:
     """Inside the subprocess: simulate, fit, report timings and peak RSS."""
     import numpy as np
     import torch
@@ -79,8 +137,7 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
 
     torch.set_num_threads(threads)
     start = time.perf_counter()
-    sim = simulate_signatures(**size, rng=0, baseline_range=(0.0002, 0.002))
-    data = sim.data
+    data = _data(size, cache)
     simulate_s = time.perf_counter() - start
     rss_after_data = _peak_rss_mb()
     K = size["n_signatures"]
@@ -88,7 +145,7 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
         chunk = None
         if kind == "previous":
             _swap_likelihood(previous)
-            chunk = 64 if threads == 1 else 256  # the previous fit's defaults
+            chunk = 64  # the previous fit's default on a CPU
         start = time.perf_counter()
         init = initialize(data, K, rng=0)
         init_s = time.perf_counter() - start
@@ -146,21 +203,33 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
 
 #: Profile categories: aten op name -> what it is in the fit.
 CATEGORIES = {
-    "aten::bmm": "batched products: π and ∂/∂θ",
-    "aten::baddbmm_": "batched product: ∂/∂σ(φ)",
+    "aten::mm": "matrix products: π and ∂/∂θ (and the GP prior's)",
+    "aten::bmm": "matrix products: π and ∂/∂θ (and the GP prior's)",
+    "aten::addmm_": "matrix product: ∂/∂σ(φ)", "aten::baddbmm_": "matrix product: ∂/∂σ(φ)",
     "aten::log": "log", "aten::log1p": "log",
-    "aten::addcmul": "elementwise (1 − π, masks, clamps, gradient)",
-    "aten::div": "elementwise (1 − π, masks, clamps, gradient)",
-    "aten::sub": "elementwise (1 − π, masks, clamps, gradient)",
-    "aten::clamp_": "elementwise (1 − π, masks, clamps, gradient)",
-    "aten::mul": "elementwise (1 − π, masks, clamps, gradient)",
-    "aten::dot": "elementwise (1 − π, masks, clamps, gradient)",
-    "aten::copy_": "copies (chunk slices, dtype casts)",
-    "aten::index": "event gather / scatter", "aten::_index_put_impl_": "event gather / scatter",
+    "aten::add": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::addcmul": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::reciprocal": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::div": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::div_": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::sub": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::clamp_": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::mul": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::mul_": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::lt": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::gt": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::dot": "GP prior (dot product)",
+    "aten::copy_": "copies (layout changes, dtype casts, snapshots)",
+    "aten::index": "cells after E and events (gather / scatter)",
+    "aten::index_select": "cells after E and events (gather / scatter)",
+    "aten::index_fill_": "cells after E and events (gather / scatter)",
+    "aten::index_copy_": "cells after E and events (gather / scatter)",
+    "aten::_index_put_impl_": "cells after E and events (gather / scatter)",
     "aten::_softmax": "softmax, sigmoid and their backward",
     "aten::_softmax_backward_data": "softmax, sigmoid and their backward",
     "aten::sigmoid": "softmax, sigmoid and their backward",
     "aten::sigmoid_backward": "softmax, sigmoid and their backward",
+    "aten::_fused_adam_": "Adam step",
     "aten::_foreach_addcdiv_": "Adam step", "aten::_foreach_mul_": "Adam step",
     "aten::_foreach_lerp_": "Adam step", "aten::_foreach_sqrt": "Adam step",
     "aten::_foreach_add_": "Adam step", "aten::_foreach_div_": "Adam step",
@@ -168,7 +237,7 @@ CATEGORIES = {
 }
 
 
-def run_profile(size: dict, n_epochs: int, previous: str | None) -> dict:
+def run_profile(size: dict, n_epochs: int, previous: str | None, cache: str | None = None) -> dict:
     """Per-op CPU time of whole fit epochs (one torch thread, so every op is recorded)."""
     import torch
     from torch.profiler import ProfilerActivity, profile
@@ -177,18 +246,18 @@ def run_profile(size: dict, n_epochs: int, previous: str | None) -> dict:
     from latentlab.signatures import fit_signatures, initialize
 
     torch.set_num_threads(1)
-    sim = simulate_signatures(**size, rng=0, baseline_range=(0.0002, 0.002))
-    init = initialize(sim.data, size["n_signatures"], rng=0)
+    data = _data(size, cache)
+    init = initialize(data, size["n_signatures"], rng=0)
     tables = {}
     for kind in ("ours", "previous") if previous else ("ours",):
         chunk = None
         if kind == "previous":
             _swap_likelihood(previous)
             chunk = 64
-        fit_signatures(sim.data, size["n_signatures"], init=init, n_epochs=1, tol=None, verbose=False,
+        fit_signatures(data, size["n_signatures"], init=init, n_epochs=1, tol=None, verbose=False,
                        num_threads=1, chunk_size=chunk)  # warm-up
         with profile(activities=[ProfilerActivity.CPU]) as prof:
-            fit_signatures(sim.data, size["n_signatures"], init=init, n_epochs=n_epochs, tol=None,
+            fit_signatures(data, size["n_signatures"], init=init, n_epochs=n_epochs, tol=None,
                            verbose=False, num_threads=1, chunk_size=chunk)
         per_epoch: dict[str, float] = {}
         total = 0.0
@@ -201,10 +270,12 @@ def run_profile(size: dict, n_epochs: int, previous: str | None) -> dict:
     return dict(kind="profile", **size, epochs=n_epochs, threads=1, load=os.getloadavg()[0], tables=tables)
 
 
-def spawn(kind: str, size: dict, n_epochs: int, threads: int, previous: str | None = None) -> dict:
+def spawn(kind: str, size: dict, n_epochs: int, threads: int, previous: str | None = None,
+          cache: str | None = None) -> dict:
     """Run one configuration in a fresh interpreter and parse its JSON line."""
     command = [sys.executable, __file__, "--child", kind, "--size", json.dumps(size), "--epochs", str(n_epochs),
-               "--threads", str(threads)] + (["--previous", previous] if previous else [])
+               "--threads", str(threads)] + (["--previous", previous] if previous else []) + (
+                   ["--data-cache", cache] if cache else [])
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -279,17 +350,25 @@ def main() -> None:
     parser.add_argument("--previous", help="path of an earlier likelihood.py to time side by side")
     parser.add_argument("--profile", action="store_true", help="also profile fit epochs (one thread)")
     parser.add_argument("--profile-epochs", type=int, default=3)
+    parser.add_argument("--previous-epochs", type=int, help="epochs of the previous fit (default: --epochs)")
+    parser.add_argument("--data-cache", help="pickle of the simulated data shared by the runs (made if missing)")
+    parser.add_argument("--results", help="folder for the results (default: benchmarks/results)")
     parser.add_argument("--skip-small", action="store_true", help="no runs at the small size")
     parser.add_argument("--skip-one-thread", action="store_true", help="reference size with --threads only")
     parser.add_argument("--skip-straightforward", action="store_true",
                         help="no straightforward run at the reference size")
     args = parser.parse_args()
     if args.child == "profile":
-        print(json.dumps(run_profile(json.loads(args.size), args.epochs, args.previous)))
+        print(json.dumps(run_profile(json.loads(args.size), args.epochs, args.previous, args.data_cache)))
         return
     if args.child:
-        print(json.dumps(run_child(args.child, json.loads(args.size), args.epochs, args.threads, args.previous)))
+        print(json.dumps(run_child(args.child, json.loads(args.size), args.epochs, args.threads, args.previous,
+                                   args.data_cache)))
         return
+    global RESULTS
+    if args.results:
+        RESULTS = Path(args.results)
+    cache = args.data_cache
     load_before = os.getloadavg()[0]
 
     def note() -> str:
@@ -298,7 +377,8 @@ def main() -> None:
                 "is in the table). Simulated data (latentlab.datasets.signatures_sim). Runs with fewer "
                 "epochs than 200 are extrapolated to 200 (s/epoch × 200). The straightforward version is "
                 "timed for a few epochs (first epoch excluded). Peak RSS is the subprocess's maximum "
-                "resident set (simulation and initialisation included).")
+                "resident set (simulation or loading of the data and initialisation included)."
+                + (" The simulated data were made once and loaded by every run." if cache else ""))
 
     rows: list[dict] = []
     profile = None
@@ -313,13 +393,13 @@ def main() -> None:
     if not args.quick:
         for threads in sorted({args.threads} | (set() if args.skip_one_thread else {1}), reverse=True):
             if args.previous:
-                add(spawn("previous", REFERENCE, args.epochs, threads, args.previous))
-            add(spawn("ours", REFERENCE, args.epochs, threads))
+                add(spawn("previous", REFERENCE, args.previous_epochs or args.epochs, threads, args.previous, cache))
+            add(spawn("ours", REFERENCE, args.epochs, threads, cache=cache))
     if args.profile:
-        profile = spawn("profile", REFERENCE, args.profile_epochs, 1, args.previous)
+        profile = spawn("profile", REFERENCE, args.profile_epochs, 1, args.previous, cache)
         write_results(rows, note(), profile)
     if not args.quick and not args.skip_straightforward:
-        add(spawn("straightforward", REFERENCE, args.naive_epochs + 1, args.threads))
+        add(spawn("straightforward", REFERENCE, args.naive_epochs + 1, args.threads, cache=cache))
     print((RESULTS / "signatures_fit.md").read_text())
 
 

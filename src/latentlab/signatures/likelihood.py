@@ -138,11 +138,10 @@ class _SignatureNLL(torch.autograd.Function):
     """Fused, chunked NLL of π = κ Σ softmax(λ) σ(φ), analytic gradients (:mod:`._kernel`)."""
 
     @staticmethod
-    def forward(ctx, lam, s, kappa, E, event, chunk_size, eps):
+    def forward(ctx, lam, s, kappa, plan, eps):
         N, K1, T = lam.shape
         D = s.shape[1]
         device, dtype = lam.device, lam.dtype
-        plan = _kernel.plan(E, event, chunk_size, dtype)
         lam = lam.detach()
         kappa_value = float(kappa.detach())
         s = s.detach()
@@ -237,8 +236,6 @@ class _SignatureNLL(torch.autograd.Function):
             grad_lam * go if float(go) != 1.0 else grad_lam,
             grad_s * go,
             (grad_kappa * go).reshape(()),
-            None,
-            None,
             None,
             None,
         )
@@ -365,7 +362,10 @@ def signature_nll(
         return pairs
     if reduction != "sum":
         raise ValueError(f"reduction must be 'sum' or 'none', got {reduction!r}")
-    return _SignatureNLL.apply(lam, s, kappa, E_t, event_t, chunk_size, float(eps))
+    # the plan is looked up here, where E and event are the caller's tensors (the
+    # cache knows them by identity)
+    plan = _kernel.plan(E_t, event_t, chunk_size, lam.dtype)
+    return _SignatureNLL.apply(lam, s, kappa, plan, float(eps))
 
 
 def signature_pi(

@@ -164,6 +164,24 @@ def signature_parameters(params: dict[str, torch.Tensor], priors: ModelPriors,
     raise ValueError(f"parameterization must be 'centered' or 'noncentered', got {parameterization!r}")
 
 
+_WORK: dict = {}  # the last (δ, P δ) float64 buffers, reused between epochs
+
+
+def _work_buffers(shape: tuple, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two float64 buffers of ``shape`` (kept: fresh ones page-fault each epoch)."""
+    if torch.device(device).type != "cpu":  # the CUDA caching allocator reuses memory
+        return tuple(
+            torch.empty(shape, dtype=torch.float64, device=device) for _ in range(2)
+        )
+    key = (shape, str(device))
+    if key not in _WORK:
+        _WORK.clear()
+        _WORK[key] = tuple(
+            torch.empty(shape, dtype=torch.float64, device=device) for _ in range(2)
+        )
+    return _WORK[key]
+
+
 class _CenteredLambdaPrior(torch.autograd.Function):
     """Q_λ = ½ Σ_ik δ_ikᵀ P δ_ik with δ = λ − (r_k + G_i γ_k) (healthy: λ − h), fused.
 
@@ -176,13 +194,13 @@ class _CenteredLambdaPrior(torch.autograd.Function):
     @staticmethod
     def forward(ctx, lam, gamma, G, reference, healthy_mean, precision):
         K, T = reference.shape
-        delta = torch.empty(lam.shape, dtype=torch.float64, device=lam.device)
+        delta, solved = _work_buffers(tuple(lam.shape), lam.device)
         delta.copy_(lam.detach())  # contiguous float64 copy, whatever λ's layout
         disease = delta[:, :K]
         disease.sub_(reference.unsqueeze(0))
         disease.sub_((G @ gamma.detach().to(torch.float64)).unsqueeze(2))
         delta[:, K:].sub_(healthy_mean)
-        solved = (delta.view(-1, T) @ precision).view_as(delta)  # P δ (P symmetric)
+        torch.mm(delta.view(-1, T), precision, out=solved.view(-1, T))  # P δ (P = Pᵀ)
         value = 0.5 * torch.dot(delta.view(-1), solved.view(-1))
         grad_lam = grad_gamma = None
         if ctx.needs_input_grad[0]:
