@@ -172,3 +172,43 @@ def test_joint_permutation_leaves_objective_unchanged(small_sim):
     a = loss(init.lam, init.phi, init.psi, init.gamma, init.reference)
     b = loss(init.lam[:, full], init.phi[full], init.psi[full], init.gamma[:, perm], init.reference[perm])
     assert a == pytest.approx(b, rel=1e-12)
+
+
+def test_fused_lambda_prior_matches_the_composition(monkeypatch):
+    """The centered objective's fused Q_λ (row blocks) equals the plain composition
+    lambda_prior_mean -> deviation -> GP quadratic form, value and gradients."""
+    import latentlab.signatures.objective as objective
+    from latentlab.signatures import GaussianProcessPrior
+    from latentlab.signatures.objective import ModelPriors, signature_parameters
+
+    monkeypatch.setattr(objective, "PRIOR_ROWS", 20)  # several blocks
+    g = np.random.default_rng(0)
+    N, K, T, P, D = 30, 3, 9, 4, 5
+    priors = ModelPriors(
+        mu=torch.tensor(g.normal(size=(D, T))),
+        reference=torch.tensor(g.normal(size=(K, T))),
+        G=torch.tensor(g.normal(size=(N, P))),
+        lambda_prior=GaussianProcessPrior(T, T / 4),
+        phi_prior=GaussianProcessPrior(T, T / 3),
+    )
+    lam = g.normal(size=(N, K + 1, T))
+    gamma = g.normal(size=(P, K))
+    results = []
+    for fused in (True, False):
+        params = {
+            "lam": torch.tensor(lam, requires_grad=True),
+            "gamma": torch.tensor(gamma, requires_grad=True),
+            "phi": torch.zeros(K + 1, D, T, dtype=torch.float64),
+            "psi": torch.zeros(K + 1, D, dtype=torch.float64),
+        }
+        if fused:
+            q = objective._centered_lambda_prior(params, priors)
+        else:
+            _, _, deviation, _ = signature_parameters(params, priors)
+            q = priors.lambda_prior.quadratic_form_torch(deviation)
+        (3 * q).backward()
+        results.append((float(q.detach()), params["lam"].grad, params["gamma"].grad))
+    (q1, *g1), (q2, *g2) = results
+    assert q1 == pytest.approx(q2, rel=1e-12)
+    for a, b in zip(g1, g2):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-9)

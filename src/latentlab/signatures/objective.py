@@ -165,6 +165,8 @@ def signature_parameters(params: dict[str, torch.Tensor], priors: ModelPriors,
 
 
 _WORK: dict = {}  # the last (δ, P δ) float64 buffers, reused between epochs
+#: Trajectories (rows of λ's (N·(K+1), T) view) per block of the fused λ prior.
+PRIOR_ROWS = 8192
 
 
 def _work_buffers(shape: tuple, device) -> tuple[torch.Tensor, torch.Tensor]:
@@ -185,28 +187,40 @@ def _work_buffers(shape: tuple, device) -> tuple[torch.Tensor, torch.Tensor]:
 class _CenteredLambdaPrior(torch.autograd.Function):
     """Q_λ = ½ Σ_ik δ_ikᵀ P δ_ik with δ = λ − (r_k + G_i γ_k) (healthy: λ − h), fused.
 
-    One float64 copy of λ is turned into δ in place, one matrix product gives
-    P δ, one dot product Q; ∂Q/∂λ = P δ and ∂Q/∂γ = −Gᵀ Σ_t (P δ)[:, :K] are
-    formed in the same call (the plain composition makes about twice as many
-    passes over the (N, K+1, T) arrays).
+    Per block of people, a float64 copy of λ is turned into δ in place, one
+    matrix product gives P δ, one dot product adds to Q; ∂Q/∂λ = P δ and
+    ∂Q/∂γ = −Gᵀ Σ_t (P δ)[:, :K] are formed in the same pass (the plain
+    composition makes about twice as many passes over (N, K+1, T) arrays, each
+    a fresh float64 array of that size).
     """
 
     @staticmethod
     def forward(ctx, lam, gamma, G, reference, healthy_mean, precision):
         K, T = reference.shape
-        delta, solved = _work_buffers(tuple(lam.shape), lam.device)
-        delta.copy_(lam.detach())  # contiguous float64 copy, whatever λ's layout
-        disease = delta[:, :K]
-        disease.sub_(reference.unsqueeze(0))
-        disease.sub_((G @ gamma.detach().to(torch.float64)).unsqueeze(2))
-        delta[:, K:].sub_(healthy_mean)
-        torch.mm(delta.view(-1, T), precision, out=solved.view(-1, T))  # P δ (P = Pᵀ)
-        value = 0.5 * torch.dot(delta.view(-1), solved.view(-1))
-        grad_lam = grad_gamma = None
-        if ctx.needs_input_grad[0]:
-            grad_lam = solved.to(lam.dtype)
-        if ctx.needs_input_grad[1]:
-            grad_gamma = -(G.T @ solved[:, :K].sum(dim=2)).to(gamma.dtype)
+        N = lam.shape[0]
+        lam = lam.detach()
+        offsets = G @ gamma.detach().to(torch.float64)  # (N, K)
+        want_lam, want_gamma = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_lam = torch.empty_like(lam) if want_lam else None
+        row_sums = torch.empty((N, K), dtype=torch.float64, device=lam.device)
+        value = torch.zeros((), dtype=torch.float64, device=lam.device)
+        step = max(1, PRIOR_ROWS // lam.shape[1])
+        for a in range(0, N, step):  # row blocks: float64 work stays in cache
+            b = min(a + step, N)
+            delta, solved = _work_buffers((b - a,) + tuple(lam.shape[1:]), lam.device)
+            delta.copy_(lam[a:b])  # contiguous float64 copy, whatever λ's layout
+            disease = delta[:, :K]
+            disease.sub_(reference.unsqueeze(0))
+            disease.sub_(offsets[a:b].unsqueeze(2))
+            delta[:, K:].sub_(healthy_mean)
+            torch.mm(delta.view(-1, T), precision, out=solved.view(-1, T))  # P δ
+            value += torch.dot(delta.view(-1), solved.view(-1))
+            if want_lam:
+                grad_lam[a:b] = solved
+            if want_gamma:
+                torch.sum(solved[:, :K], dim=2, out=row_sums[a:b])
+        value = 0.5 * value
+        grad_gamma = -(G.T @ row_sums).to(gamma.dtype) if want_gamma else None
         ctx.grads = (grad_lam, grad_gamma)
         return value
 
