@@ -115,7 +115,8 @@ def map_nll(stage: int, lam, phi, data: SurvivalData) -> float:
     if not isinstance(data, SurvivalData):
         raise TypeError(f"data must be a SurvivalData, got {type(data).__name__}")
     survived, diagnosed = _masks(data, "cpu")
-    lam_t, phi_t = (torch.as_tensor(np.asarray(a, dtype=np.float64)) for a in (lam, phi))
+    lam_t, phi_t = (torch.as_tensor(np.asarray(a, dtype=np.float64), device="cpu")
+                    for a in (lam, phi))
     return float(_nll(stage, lam_t, phi_t, survived, diagnosed)) / data.n_individuals
 
 
@@ -174,13 +175,14 @@ def fit_map(
     window = check_integer(window, "window", minimum=1)
     generator = as_generator(rng)
     N, D, T = data.n_individuals, data.n_diseases, data.n_times
-    lam = torch.tensor(scale * generator.standard_normal((N, K + 1, T)), requires_grad=True)
+    lam = torch.tensor(scale * generator.standard_normal((N, K + 1, T)), device="cpu",
+                       requires_grad=True)
     if phi is None:
         phi_t = torch.tensor(scale * generator.standard_normal((K + 1, D, T)),
-                             requires_grad=True)
+                             device="cpu", requires_grad=True)
         params = [lam, phi_t]
     else:
-        phi_t = torch.tensor(np.asarray(phi, dtype=np.float64))
+        phi_t = torch.tensor(np.asarray(phi, dtype=np.float64), device="cpu")
         if tuple(phi_t.shape) != (K + 1, D, T):
             raise ValueError(f"phi must have shape {(K + 1, D, T)}, got {tuple(phi_t.shape)}")
         params = [lam]

@@ -3,8 +3,12 @@
 Every tensor of a fit lives on one device, chosen once by :func:`resolve_device`
 (``None`` means "where the inputs are", which for numpy inputs is the CPU).
 The fused likelihood processes individuals in chunks; :func:`auto_chunk_size`
-picks the chunk from the device: a few dozen people on a CPU (the chunk's work
-buffers then stay in cache), thousands on a GPU (sized from its free memory).
+picks the chunk of the person-major kernel from the device: a few dozen people on
+a CPU (the chunk's work buffers then stay in cache), thousands on a GPU (sized
+from its free memory). On a CPU, :func:`~latentlab.signatures.signature_nll` uses
+the age-major kernel by default instead, in blocks of
+``latentlab.signatures._kernel.CPU_BLOCK`` (512) people; this chunk size then only
+applies when that layout is switched off.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ __all__ = [
     "GPU_CHUNK_MAX",
 ]
 
-#: Individuals per chunk on a CPU: three (T, 64, D) float32 buffers at T = 52,
-#: D = 348 take 14 MB, which stays in the last-level cache.
+#: Individuals per chunk of the person-major kernel on a CPU: three (T, 64, D)
+#: float32 buffers at T = 52, D = 348 take 14 MB, which stays in the last-level
+#: cache (the default age-major CPU kernel uses its own blocks of 512).
 CPU_CHUNK = 64
 #: Largest chunk on a GPU (beyond it the kernels are already saturated).
 GPU_CHUNK_MAX = 8192
