@@ -160,6 +160,8 @@ def sphinx_build(root: Path, cache_path: Path) -> int:
         builder="html", custom_builder=None, verbose=0, quiet=0,
         individualpages=False, get_config_only=True,
     )
+    # the root redirect is written only where missing: drop the last build's
+    (source / "_build" / "html" / "index.html").unlink(missing_ok=True)
     overrides.update(nitpicky=True, nb_execution_mode="cache",
                      nb_execution_cache_path=str(cache_path))
     result = build_sphinx(
