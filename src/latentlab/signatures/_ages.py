@@ -19,13 +19,11 @@ instead, as the chunk kernel does.
 
 from __future__ import annotations
 
-import threading
 
 import torch
 
 from latentlab.signatures import _kernel
 
-_LOCAL = threading.local()  # per-thread work buffers
 
 
 class Buffers:
@@ -47,12 +45,10 @@ class Buffers:
     @classmethod
     def reuse(cls, T: int, n: int, D: int, K1: int, dtype, device) -> "Buffers":
         """This thread's cached buffers (no page faults each epoch)."""
-        key = (T, n, D, K1, dtype, device)
-        cached = getattr(_LOCAL, "buffers", None)
-        if cached is None or cached[0] != key:
-            _LOCAL.buffers = None  # free the old buffers first
-            _LOCAL.buffers = (key, cls(T, n, D, K1, dtype, device))
-        return _LOCAL.buffers[1]
+        return _kernel.thread_cached(
+            "ages", (T, n, D, K1, dtype, device),
+            lambda: cls(T, n, D, K1, dtype, device),
+        )
 
     def view(self, T_c: int, n: int):
         """w, g and the product as (n, D); θ (T_c, n, K1); ∂/∂θ (T_c, K1, n)."""

@@ -44,6 +44,19 @@ import torch
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 _LOCAL = threading.local()  # per-thread CPU work buffers
+
+
+def thread_cached(slot: str, key: tuple, make):
+    """This thread's object in ``slot``, remade by ``make()`` when ``key`` changes.
+
+    The old object is dropped before the new one is made, so two sets of large
+    work buffers are never alive at once.
+    """
+    cached = getattr(_LOCAL, slot, None)
+    if cached is None or cached[0] != key:
+        setattr(_LOCAL, slot, None)
+        setattr(_LOCAL, slot, (key, make()))
+    return getattr(_LOCAL, slot)[1]
 _PLAN_CACHE: dict = {}  # the last few plans, keyed by their E and event tensors
 PLAN_CACHE_SIZE = 4
 
@@ -82,12 +95,9 @@ class Chunk:
         """
         if device.type != "cpu":
             return cls(T, n, D, K1, dtype, device)
-        key = (T, n, D, K1, dtype)
-        cached = getattr(_LOCAL, "chunk", None)
-        if cached is None or cached[0] != key:
-            _LOCAL.chunk = None  # free the old buffers first
-            _LOCAL.chunk = (key, cls(T, n, D, K1, dtype, device))
-        return _LOCAL.chunk[1]
+        return thread_cached(
+            "chunk", (T, n, D, K1, dtype), lambda: cls(T, n, D, K1, dtype, device)
+        )
 
     def view(self, T: int, n: int):
         """π and M as contiguous (T, n, D) tensors, θ (T, n, K1), ∂/∂θ (T, K1, n)."""
