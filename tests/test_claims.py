@@ -143,3 +143,17 @@ def test_false_claim_fails_the_book_build(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
     assert "ClaimError" in output, output[-3000:]
+
+
+def test_centre_range_formats_mean_or_median_and_range():
+    from latentlab.claims import centre_range
+
+    assert centre_range([1.0, 2.0, 4.5], 2) == "2.5 [1.0, 4.5]"
+    assert centre_range([1.0, 2.0, 4.5], 2, centre="median") == "2 [1.0, 4.5]"
+    assert centre_range([0.612, 0.7], 3) == "0.656 [0.612, 0.700]"
+    for bad, error in (([], ValueError), ([1.0, float("nan")], ValueError),
+                       (["a"], TypeError)):
+        with pytest.raises(error, match="values"):
+            centre_range(bad)
+    with pytest.raises(ValueError, match="centre"):
+        centre_range([1.0], centre="mode")

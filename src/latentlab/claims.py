@@ -32,6 +32,7 @@ __all__ = [
     "num",
     "pct",
     "interval",
+    "centre_range",
     "check",
     "say",
     "record",
@@ -197,6 +198,39 @@ def interval(lo, hi, digits: int = 3) -> str:
     if all("×" not in e for e in ends) and decimals:
         ends = [f"{v:,.{decimals}f}" for v in (lo_v, hi_v)]
     return f"[{ends[0]}, {ends[1]}]"
+
+
+def centre_range(values, digits: int = 3, *, centre: str = "mean") -> str:
+    """Format a sample as ``"centre [min, max]"`` with :func:`num` and :func:`interval`.
+
+    Parameters
+    ----------
+    values : sequence of real numbers
+        One number per seed, run or pair (at least one, all finite).
+    digits : int
+        Significant digits.
+    centre : {"mean", "median"}
+
+    Examples
+    --------
+    >>> from latentlab.claims import centre_range
+    >>> centre_range([1.0, 2.0, 4.5], 2)
+    '2.5 [1.0, 4.5]'
+    >>> centre_range([1.0, 2.0, 4.5], 2, centre="median")
+    '2 [1.0, 4.5]'
+    """
+    import numpy as np
+
+    if centre not in ("mean", "median"):
+        raise ValueError(f"centre must be 'mean' or 'median', got {centre!r}")
+    try:
+        x = np.asarray(values, dtype=float).ravel()
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"values must be real numbers, got {type(values).__name__}") from exc
+    if x.size == 0 or not np.isfinite(x).all():
+        raise ValueError("values must be a non-empty sample of finite numbers")
+    middle = x.mean() if centre == "mean" else np.median(x)
+    return f"{num(middle, digits)} {interval(x.min(), x.max(), digits)}"
 
 
 def _as_condition(value, name: str) -> bool:

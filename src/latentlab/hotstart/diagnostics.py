@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from latentlab._validation import check_array, check_integer
-from latentlab.claims import interval, num
+from latentlab.claims import centre_range
 from latentlab.hotstart.calibration import at_risk_window, hazard_ratio
 from latentlab.hotstart.checkpoints import Checkpoint
 from latentlab.hotstart.predict import FixedSignaturePredictor, predict_hazards
@@ -103,4 +103,4 @@ def mean_range_text(values: Sequence[float], digits: int = 3) -> str:
     x = check_array(values, "values", ndim=1)
     if x.size == 0:
         raise ValueError("values must not be empty")
-    return f"{num(x.mean(), digits)} {interval(x.min(), x.max(), digits)}"
+    return centre_range(x, digits)
