@@ -45,7 +45,7 @@ def test_driver_bootstrap_equals_scipy_spearman_per_resample():
     import pandas as pd
     from scipy.stats import spearmanr
 
-    from latentlab.sweep.table import driver_analysis
+    from latentlab.sweep.reading import driver_analysis
 
     rng = np.random.default_rng(4)
     table = pd.DataFrame(

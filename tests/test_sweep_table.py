@@ -8,9 +8,8 @@ from scipy.stats import spearmanr
 
 from latentlab.sweep.models import EmbeddingConfig, nt_xent_loss, train_embedding_model, triplet_loss
 from latentlab.sweep.simulate import simulate_instance_pair, simulate_sweep, simulate_trajectories
-from latentlab.sweep.table import (
-    classify_tranche, driver_analysis, evaluate_model, evaluate_sweep, pareto_front, run_sweep, spline_curves,
-)
+from latentlab.sweep.reading import classify_tranche, driver_analysis, pareto_front
+from latentlab.sweep.table import evaluate_model, evaluate_sweep, run_sweep, spline_curves
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ Submodules: :mod:`~latentlab.sweep.metrics` (dispersion, segment collinearity,
 RMSE), :mod:`~latentlab.sweep.classification` (F1 over time),
 :mod:`~latentlab.sweep.simulate` (synthetic trajectories with known truth),
 :mod:`~latentlab.sweep.models` (tiny torch embedding models),
-:mod:`~latentlab.sweep.table` (one row per model, the sweep, tranches),
+:mod:`~latentlab.sweep.table` (one row per model, the sweep),
+:mod:`~latentlab.sweep.reading` (tranches, Pareto front, drivers),
 :mod:`~latentlab.sweep.selection` (choosing a model, collapsed embeddings excluded).
 """
 
@@ -17,10 +18,8 @@ from latentlab.sweep.simulate import (
     HELD_OUT, PERTURBATIONS, noisy_helix, simulate_instance_pair, simulate_sweep, simulate_trajectories,
 )
 from latentlab.sweep.selection import ModelChoice, select_model, trend_from_interval
-from latentlab.sweep.table import (
-    classify_tranche, driver_analysis, evaluate_model, evaluate_sweep, instance_pca, pareto_front, run_sweep,
-    spline_curves,
-)
+from latentlab.sweep.reading import classify_tranche, driver_analysis, pareto_front
+from latentlab.sweep.table import evaluate_model, evaluate_sweep, instance_pca, run_sweep, spline_curves
 
 __all__ = [
     "F1OverTime", "embryo_grouped_split", "f1_over_time",

@@ -1,7 +1,7 @@
 """Choosing a model from the sweep table: the lab note's rule, minus collapsed embeddings.
 
 The lab note accepts a model when F1 > 0.7 and the aligned RMSE < 1
-(:func:`~latentlab.sweep.table.classify_tranche`). An RMSE in latent units
+(:func:`~latentlab.sweep.reading.classify_tranche`). An RMSE in latent units
 rewards a model that simply shrinks its latent space (a large KL weight pulls
 every posterior mean towards 0): a collapsed embedding has tiny curves, so
 every distance between them is tiny too. :func:`select_model` therefore
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from latentlab._validation import check_positive
-from latentlab.sweep.table import classify_tranche
+from latentlab.sweep.reading import classify_tranche
 
 __all__ = ["ModelChoice", "select_model", "trend_from_interval"]
 
