@@ -55,6 +55,7 @@ EXEMPT_MODULES = (
     "latentlab._timings",
     "latentlab._solutions",
     "latentlab._validation",
+    "latentlab._scalars",
     "latentlab._divergence",
     "latentlab.pagecheck",
     "latentlab._lse",
