@@ -1,8 +1,9 @@
 """Hot start versus cold fit, compared on predictions after enrollment.
 
 Both fits see the same thing, the held-out people's follow-up before the
-enrollment age t_e, and both run until their objective stops changing (or a
-stated epoch cap). They are then scored on the follow-up from t_e on, which
+enrollment age t_e, and both run until their objective stops changing by the
+same relative rule (:func:`~latentlab.signatures.fit.relative_change_met`) or a
+stated epoch cap. They are then scored on the follow-up from t_e on, which
 neither saw: the forward negative log-likelihood per person, the k-year AUC of
 a disease group, and (in a simulation) the ratio of predicted to true hazards.
 
@@ -93,18 +94,17 @@ def hot_and_cold(
     diseases: Sequence[int],
     horizon: int,
     seeds: Sequence[int],
-    max_epochs_hot: int = 300,
-    max_epochs_cold: int = 400,
-    tol_hot: float = 1e-6,
-    tol_cold: float = 1e-4,
+    max_epochs_hot: int = 4000,
+    max_epochs_cold: int = 6000,
+    rtol: float = 1e-5,
     true_hazards: np.ndarray | None = None,
 ) -> list[FitQuality]:
     """Fit ``data`` (raw G) hot and cold before ``enrollment`` per seed; score after it.
 
-    The hot fit stops when the relative change of its objective is below
-    ``tol_hot``; the cold fit when the absolute change is below ``tol_cold``
-    (the trainer's rule); either may stop at its epoch cap instead, which
-    ``converged`` records.
+    Both fits stop by one rule: the mean relative change of their objective
+    per epoch over 10 epochs is at most ``rtol`` on 3 consecutive epochs
+    (:func:`~latentlab.signatures.fit.relative_change_met`); either may stop
+    at its epoch cap instead, which ``converged`` records.
     """
     scaled = standardised(data, master.covariate_mean, master.covariate_scale)
     window = at_risk_window(data.E, data.n_times, enrollment, enrollment + horizon)
@@ -113,7 +113,7 @@ def hot_and_cold(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*exceeded 1.*")
             hot = FixedSignaturePredictor(
-                master, n_epochs=max_epochs_hot, learning_rate=0.03, tol=tol_hot
+                master, n_epochs=max_epochs_hot, learning_rate=0.03, tol=rtol
             ).fit(data, enrollment=enrollment, rng=seed)
         began = time.perf_counter()
         cold = fit_cold(
@@ -123,7 +123,8 @@ def hot_and_cold(
             psi=psi,
             n_epochs=max_epochs_cold,
             rng=seed,
-            tol=tol_cold,
+            tol=None,
+            rtol=rtol,
         )
         cold_seconds = time.perf_counter() - began
         for kind, hazards, seconds, fit in (

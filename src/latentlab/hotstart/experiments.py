@@ -71,19 +71,22 @@ class BatchTraining:
 
 def fit_cold(data: SurvivalData, n_signatures: int, *, clusters, psi, n_epochs: int, rng=None,
              learn_kappa: bool = True, tol: float | None = None,
-             lr_multipliers: dict[str, float] | None = None) -> FitResult:
+             lr_multipliers: dict[str, float] | None = None,
+             rtol: float | None = None) -> FitResult:
     """Section-2 cold fit of one batch (standardised G) with shared clusters and ψ; clamp warnings muted.
 
     ``learn_kappa=False`` keeps κ at 1 (the reference's newer pipeline); ``tol``
-    stops at convergence (|ΔL| < tol), ``None`` runs all ``n_epochs``;
-    ``lr_multipliers`` overrides the per-parameter learning-rate multipliers.
+    stops at convergence (|ΔL| < tol), ``rtol`` by the relative rule of
+    :func:`~latentlab.signatures.fit.relative_change_met` (window 10, patience
+    3), ``None`` for both runs all ``n_epochs``; ``lr_multipliers`` overrides
+    the per-parameter learning-rate multipliers.
     """
     init = initialize(data, n_signatures, rng=rng, clusters=clusters, psi=psi)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*clamp binds.*")
         warnings.filterwarnings("ignore", message=".*not writable.*")
         return fit_signatures(data, n_signatures, init=init, n_epochs=n_epochs, tol=tol, verbose=False,
-                              learn_kappa=learn_kappa, lr_multipliers=lr_multipliers)
+                              learn_kappa=learn_kappa, lr_multipliers=lr_multipliers, rtol=rtol)
 
 
 def train_batch_checkpoints(

@@ -47,6 +47,7 @@ from latentlab._validation import as_generator, check_array, check_integer, chec
 from latentlab.hotstart.checkpoints import Checkpoint
 from latentlab.signatures.data import SurvivalData
 from latentlab.signatures.device import resolve_device
+from latentlab.signatures.fit import relative_change_met
 from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.likelihood import as_survival_tensors, signature_nll, signature_pi
 from latentlab.signatures.objective import lambda_prior_mean
@@ -67,7 +68,7 @@ class LambdaFit:
         NLL/N after each epoch (the data term alone, comparable across fits).
     n_iter : int
     converged : bool
-        Relative change below ``tol`` before ``n_epochs`` (always False without ``tol``).
+        The relative stopping rule held before ``n_epochs`` (always False without ``tol``).
     init : {"hot", "cold"}
     wall_time : float
         Seconds spent in the fit.
@@ -134,7 +135,12 @@ class FixedSignaturePredictor:
     length_scale : float, optional
         λ's GP length scale; T/4 by default, as in the reference.
     tol : float, optional
-        Stop when the relative change of the objective is below ``tol``.
+        Stop by the relative rule of :func:`~latentlab.signatures.fit.relative_change_met`:
+        the mean relative change per epoch of the objective over ``window``
+        epochs is at most ``tol`` on ``patience`` consecutive epochs (the same
+        rule as ``fit_signatures(rtol=...)``). ``None`` runs all ``n_epochs``.
+    window, patience : int
+        Options of that rule (10 and 3 by default).
     extrapolation : {"gp", "optimizer"}
         How λ after an enrollment cut is set: whatever Adam left there (the
         reference's behaviour; default) or the GP conditional mean given the
@@ -182,6 +188,8 @@ class FixedSignaturePredictor:
         init_scale: float = 0.1,
         length_scale: float | None = None,
         tol: float | None = None,
+        window: int = 10,
+        patience: int = 3,
         extrapolation: Literal["gp", "optimizer"] = "optimizer",
         chunk_size: int | None = None,
         dtype: torch.dtype = torch.float64,
@@ -201,6 +209,8 @@ class FixedSignaturePredictor:
         n_times = checkpoint.shape["n_times"]
         self.length_scale = check_positive(n_times / 4 if length_scale is None else length_scale, "length_scale")
         self.tol = None if tol is None else check_positive(tol, "tol")
+        self.window = check_integer(window, "window", minimum=1)
+        self.patience = check_integer(patience, "patience", minimum=1)
         if extrapolation not in ("gp", "optimizer"):
             raise ValueError(f"extrapolation must be 'gp' or 'optimizer', got {extrapolation!r}")
         self.extrapolation = extrapolation
@@ -314,11 +324,11 @@ class FixedSignaturePredictor:
             guard.keep(epoch, good)
             loss.backward()
             optimiser.step()
-            if history and self.tol is not None and abs(history[-1] - value) <= self.tol * abs(history[-1]):
-                converged = True
             history.append(value)
             nll_history.append(float(nll.detach()) / N)
-            if converged:
+            if self.tol is not None and relative_change_met(history, self.tol, self.window,
+                                                            self.patience):
+                converged = True
                 break
         if n_clamped:
             warnings.warn(

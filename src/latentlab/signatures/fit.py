@@ -14,7 +14,7 @@ its gradient, so the prior weight W changes the *direction* of the updates of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Literal
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +36,8 @@ from latentlab.signatures.objective import (
     signature_parameters,
 )
 
-__all__ = ["FitResult", "DEFAULT_LR_MULTIPLIERS", "adam_param_groups", "adam_loop", "fit_signatures"]
+__all__ = ["FitResult", "DEFAULT_LR_MULTIPLIERS", "adam_param_groups", "adam_loop", "fit_signatures",
+           "relative_change", "relative_change_met"]
 
 #: Learning-rate multipliers of the reference trainer, per parameter name.
 DEFAULT_LR_MULTIPLIERS = {"lam": 1.0, "delta": 1.0, "phi": 0.1, "epsilon": 0.1, "psi": 0.1, "gamma": 1.0, "kappa": 1.0}
@@ -69,7 +70,7 @@ class FitResult:
     n_iter : int
         Epochs run.
     converged : bool
-        Whether the loss change fell below ``tol`` before ``n_epochs``.
+        Whether a stopping rule (``tol`` or ``rtol``) was met before ``n_epochs``.
     parameterization : {"centered", "noncentered"}
     """
 
@@ -107,6 +108,63 @@ class FitResult:
         return signature_pi(self.lam, self.phi, self.kappa, eps=eps)
 
 
+def relative_change(history: Sequence[float], window: int = 10) -> float:
+    """Mean relative change per epoch of the loss over the last ``window`` epochs.
+
+    |L_t − L_(t−window)| / (window · |L_t|) at the last epoch t; ``inf`` while
+    the history holds ``window`` values or fewer. A loss at exactly 0 gives
+    ``inf`` unless it did not move (then 0).
+
+    Examples
+    --------
+    >>> from latentlab.signatures.fit import relative_change
+    >>> relative_change([10.0, 9.0, 8.0], window=2)
+    0.125
+    >>> relative_change([10.0, 9.0], window=2)
+    inf
+    """
+    window = check_integer(window, "window", minimum=1)
+    values = np.asarray(history, dtype=float)
+    if values.ndim != 1:
+        raise ValueError(f"history must be one-dimensional, got shape {values.shape}")
+    if values.size <= window:
+        return float("inf")
+    step = abs(values[-1] - values[-1 - window]) / window
+    if step == 0:
+        return 0.0
+    return float(step / abs(values[-1])) if values[-1] != 0 else float("inf")
+
+
+def relative_change_met(history: Sequence[float], rtol: float, window: int = 10,
+                        patience: int = 3) -> bool:
+    """Whether the relative stopping rule holds at the end of ``history``.
+
+    The rule: :func:`relative_change` (mean relative change per epoch over the
+    last ``window`` epochs) is at most ``rtol`` at each of the last
+    ``patience`` epochs. Comparing epochs ``window`` apart ignores Adam's
+    epoch-to-epoch wobble; asking for ``patience`` consecutive checks keeps one
+    lucky epoch on a slow stretch from ending the fit. Scale-free: a loss per
+    person and a loss per cohort stop at the same epoch.
+
+    Examples
+    --------
+    >>> from latentlab.signatures.fit import relative_change_met
+    >>> flat = [2.0, 1.5, 1.2] + [1.0] * 5
+    >>> relative_change_met(flat, 1e-6, window=2, patience=3)
+    True
+    >>> relative_change_met(flat[:6], 1e-6, window=2, patience=3)
+    False
+    """
+    rtol = check_positive(rtol, "rtol")
+    window = check_integer(window, "window", minimum=1)
+    patience = check_integer(patience, "patience", minimum=1)
+    if len(history) < window + patience:
+        return False
+    tail = np.asarray(history[len(history) - window - patience:], dtype=float)
+    return all(relative_change(tail[: tail.size - lag], window) <= rtol
+               for lag in range(patience))
+
+
 def adam_param_groups(params: dict[str, torch.Tensor], learning_rate: float = 0.1,
                       multipliers: dict[str, float] | None = None) -> list[dict]:
     """Adam parameter groups with per-name learning rates ``learning_rate × multiplier``.
@@ -136,8 +194,14 @@ def adam_param_groups(params: dict[str, torch.Tensor], learning_rate: float = 0.
 def adam_loop(objective: Callable[[], torch.Tensor], optimizer: torch.optim.Optimizer, n_epochs: int, *,
               tol: float | None = 1e-6, verbose: bool = True, desc: str = "fit",
               guard: DivergenceGuard | None = None, snapshot: Callable[[], object] | None = None,
-              domain: Callable[[], dict[str, str]] | None = None) -> tuple[tuple[float, ...], int, bool]:
-    """Run ``n_epochs`` full-batch steps; stop early when |ΔL| < tol.
+              domain: Callable[[], dict[str, str]] | None = None, rtol: float | None = None,
+              window: int = 10, patience: int = 3) -> tuple[tuple[float, ...], int, bool]:
+    """Run ``n_epochs`` full-batch steps; stop early when a stopping rule holds.
+
+    Two rules, either of which stops the loop (``None`` switches one off): the
+    absolute rule |ΔL| < ``tol`` from one epoch to the next, and the relative
+    rule of :func:`relative_change_met` (mean relative change per epoch over
+    ``window`` epochs at most ``rtol`` on ``patience`` consecutive epochs).
 
     Returns (history of floats, epochs run, converged). Every epoch the loss is
     checked by ``guard`` (default: a :class:`~latentlab._divergence.DivergenceGuard`
@@ -152,6 +216,10 @@ def adam_loop(objective: Callable[[], torch.Tensor], optimizer: torch.optim.Opti
     if not callable(objective):
         raise TypeError(f"objective must be callable, got {type(objective).__name__}")
     n_epochs = check_integer(n_epochs, "n_epochs", minimum=1)
+    if tol is not None:
+        tol = check_positive(tol, "tol")
+    if rtol is not None:
+        relative_change_met([], rtol, window, patience)  # validates the three options
     if guard is None:
         guard = DivergenceGuard(desc, learning_rate=max(g["lr"] for g in optimizer.param_groups))
     history: list[float] = []
@@ -172,6 +240,9 @@ def adam_loop(objective: Callable[[], torch.Tensor], optimizer: torch.optim.Opti
         if tol is not None and epoch > 0 and abs(history[-2] - value) < tol:
             converged = True
             break
+        if rtol is not None and relative_change_met(history, rtol, window, patience):
+            converged = True
+            break
     bar.close()
     return tuple(history), len(history), converged
 
@@ -187,6 +258,9 @@ def fit_signatures(
     learn_kappa: bool | None = None,
     prior_weight: float = 1e-4,
     tol: float | None = 1e-6,
+    rtol: float | None = None,
+    window: int = 10,
+    patience: int = 3,
     init: InitialState | None = None,
     rng=None,
     noise_scale: float = 0.1,
@@ -218,7 +292,15 @@ def fit_signatures(
     prior_weight : float
         W, the weight of the GP quadratic forms.
     tol : float or None
-        Stop when the absolute change of the loss is below ``tol``.
+        Stop when the absolute change of the loss from one epoch to the next is
+        below ``tol`` (the reference trainer's rule; it depends on the loss's
+        scale).
+    rtol, window, patience : float or None, int, int
+        Relative rule (off by default): stop when the mean relative change per
+        epoch of the loss over the last ``window`` epochs is at most ``rtol`` on
+        ``patience`` consecutive epochs (:func:`relative_change_met`). Pass
+        ``tol=None`` to stop by this rule alone. ``converged`` records whether
+        either rule held before ``n_epochs``.
     init : InitialState, optional
         Starting values; default :func:`initialize` with ``rng`` and ``noise_scale``.
     dtype : torch.dtype
@@ -354,7 +436,8 @@ def fit_signatures(
     try:
         history, n_iter, converged = adam_loop(objective, optimizer, n_epochs, tol=tol, verbose=verbose,
                                                desc=f"signatures ({parameterization})", guard=guard,
-                                               snapshot=snapshot, domain=domain)
+                                               snapshot=snapshot, domain=domain, rtol=rtol,
+                                               window=window, patience=patience)
     except DivergenceError as error:
         if error.last_good is not None:  # the FitResult of the last good epoch, not converged
             error.last_good = result(error.last_good, error.history, len(error.history), False)
