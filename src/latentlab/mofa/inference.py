@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import gammaln, logit
-from sklearn.decomposition import PCA
 
 from latentlab.mofa import elbo as _elbo
+from latentlab.mofa import expansion as _expansion
 from latentlab.mofa import likelihoods as _lik
 from latentlab.mofa import local_bounds as _bounds
 from latentlab.mofa.data import ViewData
@@ -28,6 +28,7 @@ from latentlab.mofa.nodes import (
     update_sparsity,
     update_weights,
 )
+from latentlab.mofa.start import pca_start as _pca_init
 from latentlab.mofa.weighted import pair_moments
 
 __all__ = ["Options", "ViewState", "State", "initial_state", "sweep", "elbo_terms", "keep_factors"]
@@ -43,6 +44,7 @@ class Options:
     alpha_prior: tuple[float, float] = (1e-14, 1e-14)
     theta_prior: tuple[float, float] = (1.0, 1.0)
     tau_prior: tuple[float, float] = (1e-3, 1e-3)
+    rescale: bool = True  # the scale step of latentlab.mofa.expansion after each Z update
 
 
 @dataclass
@@ -103,23 +105,6 @@ class State:
     @property
     def Z_second(self) -> np.ndarray:
         return self.Z_mean**2 + self.Z_var
-
-
-def _pca_init(data: list[ViewData], n_factors: int, rng: np.random.Generator) -> np.ndarray:
-    blocks = []
-    for view in data:
-        Y = np.where(view.observed, view.Y, np.nan)
-        Y = Y - np.nanmean(Y, axis=0)
-        blocks.append(np.where(view.observed, Y, 0.0))
-    stacked = np.hstack(blocks)
-    n_components = min(n_factors, min(stacked.shape))
-    pca = PCA(n_components=n_components, whiten=True, svd_solver="randomized",
-              random_state=int(rng.integers(2**31 - 1)))
-    scores = pca.fit_transform(stacked)
-    if n_components < n_factors:
-        scores = np.hstack([scores, rng.normal(size=(stacked.shape[0], n_factors - n_components))])
-    span = np.ptp(scores, axis=0)
-    return 2.0 * (scores - scores.min(axis=0)) / np.where(span > 0, span, 1.0) - 1.0
 
 
 def initial_state(data: list[ViewData], n_factors: int, init: str, rng: np.random.Generator) -> State:
@@ -274,6 +259,8 @@ def sweep(data: list[ViewData], state: State, options: Options, iteration: int) 
     state.Z_mean, state.Z_var = update_factors(
         [vs.Y for vs in state.views], [vs.precision for vs in state.views], state.Z_mean,
         [vs.mean for vs in state.views], [vs.second for vs in state.views])
+    if options.rescale:
+        _expansion.rescale(state, options.ard, options.alpha_prior)
     for vs in state.views:
         vs.cross = None
         vs.pair_sums = None
