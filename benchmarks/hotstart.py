@@ -9,9 +9,15 @@
    with at least 20 diagnoses in the window (target [0.8, 1.25]).
 2. **Hot versus cold, honestly.** For several seeds the held-out batch is fitted
    hot (λ only) and cold (the whole model on these people alone) on its follow-up
-   before enrollment, each with a ladder of epoch budgets up to convergence, and
-   scored on the follow-up after enrollment (forward NLL per person, 10-year AUC
-   of the group, predicted/true hazard ratio) against each fit's wall time.
+   before enrollment, each with a ladder of fixed epoch budgets, then to
+   convergence under ONE rule for both (mean relative change of the objective per
+   epoch over 10 epochs at most ``--rtol`` on 3 consecutive epochs,
+   :func:`latentlab.signatures.fit.relative_change_met`; generous caps), then for
+   twice the epochs the rule needed (does prediction quality still move?). Every
+   fit is scored on the follow-up after enrollment (forward NLL per person,
+   10-year AUC of the group, predicted/true hazard ratio, and the rank
+   correlation of the predicted with the true group risk among the people the
+   AUC scores) against its wall time.
 
 The biobank-scale prediction timing (λ-only fit of 10,000 people, D = 348) was
 measured by this script's version at commit f9b6726 (about 10 minutes idle); that
@@ -19,6 +25,7 @@ result is carried over in the JSON file (``prediction_10k_run``) and not remeasu
 
 Run: ``.venv/bin/python benchmarks/hotstart.py`` (``--small`` for a smoke run).
 Writes ``benchmarks/results/hotstart.json`` and ``benchmarks/results/hotstart.md``.
+The tighter rule: ``--rtol 1e-6 --caps 8000 8000 --name hotstart_rtol1e-6``.
 """
 
 from __future__ import annotations
@@ -70,8 +77,10 @@ SIZES = {
         train_epochs=40,
         hot_epochs=15,
         seeds=[0, 1],
-        hot_ladder=[1, 5, 15, 150],
-        cold_ladder=[20, 60, 150],
+        hot_ladder=[1, 5, 25, 100],
+        cold_ladder=[25, 100, 300],
+        hot_cap=3000,
+        cold_cap=4000,
     ),
     "full": dict(
         n_per_batch=200,
@@ -82,8 +91,10 @@ SIZES = {
         train_epochs=80,
         hot_epochs=25,
         seeds=[0, 1, 2],
-        hot_ladder=[1, 5, 25, 300],
-        cold_ladder=[25, 100, 300],
+        hot_ladder=[1, 5, 25, 100, 300],
+        cold_ladder=[25, 100, 300, 1000],
+        hot_cap=4000,
+        cold_cap=6000,
     ),
 }
 
@@ -130,59 +141,74 @@ def calibration_table(cohort, cfg, enrollment, horizon):
     return rows, events, seconds, chapter
 
 
-def hot_cold_ladder(cohort, cfg, master, training, enrollment, horizon):
-    """Forward NLL, AUC and hazard ratio against wall time for hot and cold fits."""
+def hot_cold_ladder(cohort, cfg, master, training, enrollment, horizon, rtol):
+    """Prediction quality after enrollment against wall time, hot and cold.
+
+    Per seed and kind: the fixed budgets of the ladder (no stopping rule), the
+    fit to convergence under the relative rule ``rtol`` (budget ``"rule"``; cap
+    ``hot_cap`` / ``cold_cap``), and a fit of twice the epochs the rule needed
+    (budget ``"2x rule"``, no rule).
+    """
+    from scipy.stats import spearmanr
+
+    from latentlab.hotstart import RiskWindow, dynamic_risk, window_outcomes
+
     held, truth = cohort.batch(3), cohort.batch_truth(3).pi()
     at_risk = at_risk_window(held.E, cfg["T"], enrollment, enrollment + horizon)
     group = np.flatnonzero(cohort.truth.clusters == 0).tolist()
     scaled = standardised(held, master.covariate_mean, master.covariate_scale)
+    window = RiskWindow(enrollment, horizon)
+    scored = window_outcomes(held.E, held.event, group, window).evaluable
+    true_risk = dynamic_risk(truth, group, window)[scored]
+
+    def fit_once(kind, seed, n_epochs, rule):
+        began = time.perf_counter()
+        if kind == "hot":
+            fit = FixedSignaturePredictor(
+                master, n_epochs=n_epochs, learning_rate=0.03, tol=rule
+            ).fit(held, enrollment=enrollment, rng=seed)
+            hazards = predict_hazards(master, fit.lam)
+        else:
+            fit = fit_cold(
+                scaled.capped(enrollment - 1),
+                cfg["K"],
+                clusters=training.clusters,
+                psi=training.psi,
+                n_epochs=n_epochs,
+                rng=seed,
+                tol=None,
+                rtol=rule,
+            )
+            hazards = carry_forward(fit.pi(eps=1e-8), enrollment)
+        seconds = time.perf_counter() - began
+        score = score_prediction(
+            hazards, held, enrollment=enrollment, diseases=group, horizon=horizon,
+            n_boot=0,
+        )
+        risk = dynamic_risk(hazards, group, window)[scored]
+        return fit, dict(
+            kind=kind,
+            seed=seed,
+            epochs=fit.n_iter,
+            converged=bool(fit.converged),
+            seconds=seconds,
+            forward_nll=score.forward_nll,
+            auc=score.auc.auc,
+            hazard_ratio=hazard_ratio(hazards, truth, at_risk),
+            rank_corr_true=float(spearmanr(risk, true_risk)[0]),
+            final_loss=float(fit.history[-1]),
+        )
+
     points = []
     for seed in cfg["seeds"]:
-        for kind, ladder in (("hot", cfg["hot_ladder"]), ("cold", cfg["cold_ladder"])):
-            for budget in ladder:
-                converging = budget == ladder[-1]
-                began = time.perf_counter()
-                if kind == "hot":
-                    fit = FixedSignaturePredictor(
-                        master,
-                        n_epochs=budget,
-                        learning_rate=0.03,
-                        tol=1e-6 if converging else None,
-                    ).fit(held, enrollment=enrollment, rng=seed)
-                    hazards = predict_hazards(master, fit.lam)
-                else:
-                    fit = fit_cold(
-                        scaled.capped(enrollment - 1),
-                        cfg["K"],
-                        clusters=training.clusters,
-                        psi=training.psi,
-                        n_epochs=budget,
-                        rng=seed,
-                        tol=1e-4 if converging else None,
-                    )
-                    hazards = carry_forward(fit.pi(eps=1e-8), enrollment)
-                seconds = time.perf_counter() - began
-                score = score_prediction(
-                    hazards,
-                    held,
-                    enrollment=enrollment,
-                    diseases=group,
-                    horizon=horizon,
-                    n_boot=0,
-                )
-                points.append(
-                    dict(
-                        kind=kind,
-                        seed=seed,
-                        budget=budget,
-                        epochs=fit.n_iter,
-                        converged=bool(fit.converged),
-                        seconds=seconds,
-                        forward_nll=score.forward_nll,
-                        auc=score.auc.auc,
-                        hazard_ratio=hazard_ratio(hazards, truth, at_risk),
-                    )
-                )
+        for kind in ("hot", "cold"):
+            for budget in cfg[f"{kind}_ladder"]:
+                _, row = fit_once(kind, seed, budget, None)
+                points.append(dict(row, budget=budget))
+            fit, row = fit_once(kind, seed, cfg[f"{kind}_cap"], rtol)
+            points.append(dict(row, budget="rule"))
+            _, row = fit_once(kind, seed, 2 * fit.n_iter, None)
+            points.append(dict(row, budget="2x rule"))
     return points
 
 
@@ -192,7 +218,10 @@ def summarise(points):
 
     out = []
     for kind in ("hot", "cold"):
-        budgets = sorted({p["budget"] for p in points if p["kind"] == kind})
+        budgets = []
+        for p in points:
+            if p["kind"] == kind and p["budget"] not in budgets:
+                budgets.append(p["budget"])
         for budget in budgets:
             sel = [p for p in points if p["kind"] == kind and p["budget"] == budget]
             row = {
@@ -201,7 +230,14 @@ def summarise(points):
                 "converged": sum(p["converged"] for p in sel),
                 "n": len(sel),
             }
-            for key in ("seconds", "forward_nll", "auc", "hazard_ratio", "epochs"):
+            for key in (
+                "seconds",
+                "forward_nll",
+                "auc",
+                "hazard_ratio",
+                "epochs",
+                "rank_corr_true",
+            ):
                 x = np.array([p[key] for p in sel], dtype=float)
                 half = (
                     student.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
@@ -219,9 +255,28 @@ def main(argv=None) -> dict:
     parser.add_argument(
         "--small", action="store_true", help="tiny sizes for a smoke run"
     )
+    parser.add_argument(
+        "--rtol",
+        type=float,
+        default=1e-5,
+        help="the relative stopping rule of both fits (mean change per epoch)",
+    )
+    parser.add_argument(
+        "--caps",
+        type=int,
+        nargs=2,
+        metavar=("HOT", "COLD"),
+        help="epoch caps of the fits to the rule (default: the size's)",
+    )
+    parser.add_argument(
+        "--name",
+        help="results file name without extension (default hotstart[_small])",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    cfg = SIZES["small" if args.small else "full"]
+    cfg = dict(SIZES["small" if args.small else "full"])
+    if args.caps:
+        cfg["hot_cap"], cfg["cold_cap"] = args.caps
     began = time.perf_counter()
     cohort, _ = simulate_two_cohorts(
         (4 * cfg["n_per_batch"], 2 * cfg["n_per_batch"]),
@@ -237,9 +292,11 @@ def main(argv=None) -> dict:
     rows, events, train_seconds, (master, training) = calibration_table(
         cohort, cfg, enrollment, horizon
     )
-    points = hot_cold_ladder(cohort, cfg, master, training, enrollment, horizon)
+    points = hot_cold_ladder(
+        cohort, cfg, master, training, enrollment, horizon, args.rtol
+    )
     load = os.getloadavg()
-    name = "hotstart_small" if args.small else "hotstart"
+    name = args.name or ("hotstart_small" if args.small else "hotstart")
     previous = RESULTS / f"{name}.json"
     kept = {}
     if previous.is_file():
@@ -269,7 +326,12 @@ def main(argv=None) -> dict:
             "train_seconds": train_seconds,
             "target": [0.8, 1.25],
         },
-        "hot_vs_cold": {"points": points, "summary": summarise(points)},
+        "hot_vs_cold": {
+            "rule": {"rtol": args.rtol, "window": 10, "patience": 3},
+            "points": points,
+            "summary": summarise(points),
+            "twice_minus_rule": twice_minus_rule(points),
+        },
         "total_seconds": time.perf_counter() - began,
         "commit": subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
@@ -283,6 +345,32 @@ def main(argv=None) -> dict:
     return result
 
 
+def twice_minus_rule(points):
+    """Per kind: change of each score from the rule's stop to twice its epochs."""
+    from scipy.stats import t as student
+
+    out = {}
+    for kind in ("hot", "cold"):
+        at = {p["seed"]: p for p in points if p["kind"] == kind}
+        stop = {p["seed"]: p for p in points if p["kind"] == kind and p["budget"] == "rule"}
+        twice = {
+            p["seed"]: p for p in points if p["kind"] == kind and p["budget"] == "2x rule"
+        }
+        row = {}
+        for key in ("forward_nll", "auc", "hazard_ratio", "rank_corr_true"):
+            x = np.array([twice[s][key] - stop[s][key] for s in sorted(at)])
+            half = (
+                student.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+                if len(x) > 1
+                else float("nan")
+            )
+            row[key] = float(x.mean())
+            row[f"{key}_half"] = float(half)
+            row[f"{key}_max_abs"] = float(np.abs(x).max())
+        out[kind] = row
+    return out
+
+
 def _pm(row, key, digits, kind="f"):
     half = row[f"{key}_half"]
     text = f"{row[key]:.{digits}{kind}}"
@@ -291,6 +379,7 @@ def _pm(row, key, digits, kind="f"):
 
 def markdown(r: dict) -> str:
     c, cal = r["config"], r["calibration"]
+    rule = r["hot_vs_cold"]["rule"]
     columns = sorted(
         {k for row in cal["hazard_ratio"].values() for k in row},
         key=lambda k: (k != "overall", k),
@@ -323,21 +412,45 @@ def markdown(r: dict) -> str:
         "",
         "## Hot versus cold: prediction quality after enrollment against wall time",
         "",
-        f"Mean ± 95 % t-interval over {len(c['seeds'])} seeds. The last budget of each "
-        "ladder runs to convergence (hot: relative change < 1e-6; cold: |ΔL| < 1e-4) or "
-        "its cap. Cold = the whole model fitted to the held-out people alone, hazards "
-        "carried forward from the last seen age (it has no information after t_e).",
+        f"Mean ± 95 % t-interval over {len(c['seeds'])} seeds. Fixed epoch budgets "
+        "(no stopping rule), then budget `rule`: both fits to convergence under one "
+        f"rule (mean relative change of the objective per epoch over 10 epochs at most "
+        f"{rule['rtol']:g} on 3 consecutive epochs; caps {c['hot_cap']} hot, "
+        f"{c['cold_cap']} cold), then `2x rule`: twice the epochs the rule needed. "
+        "Cold = the whole model fitted to the held-out people alone, hazards carried "
+        "forward from the last seen age (it has no information after t_e). Rank "
+        "correlation: Spearman's ρ of the predicted with the true 10-year group risk "
+        "among the people the AUC scores.",
         "",
-        "| fit | epoch budget | converged | seconds | forward NLL / person | 10-year AUC "
-        "| predicted / true hazard |",
-        "|---|---|---|---|---|---|---|",
+        "| fit | epoch budget | epochs | converged | seconds | forward NLL / person "
+        "| 10-year AUC | rank corr. with true risk | predicted / true hazard |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in r["hot_vs_cold"]["summary"]:
-        lines.append(
-            f"| {row['kind']} | {row['budget']} | {row['converged']} of {row['n']} | "
-            f"{_pm(row, 'seconds', 2)} | {_pm(row, 'forward_nll', 3)} | "
-            f"{_pm(row, 'auc', 3)} | {_pm(row, 'hazard_ratio', 2, 'g')} |"
+        converged = (
+            f"{row['converged']} of {row['n']}" if row["budget"] == "rule" else "—"
         )
+        lines.append(
+            f"| {row['kind']} | {row['budget']} | {row['epochs']:.0f} | {converged} | "
+            f"{_pm(row, 'seconds', 2)} | {_pm(row, 'forward_nll', 3)} | "
+            f"{_pm(row, 'auc', 3)} | {_pm(row, 'rank_corr_true', 2)} | "
+            f"{_pm(row, 'hazard_ratio', 2, 'g')} |"
+        )
+    lines += [
+        "",
+        "Change from the rule's stop to twice its epochs (mean ± 95 % t-interval; "
+        "largest absolute change over seeds):",
+        "",
+        "| fit | forward NLL / person | 10-year AUC | rank corr. | predicted / true |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, row in r["hot_vs_cold"]["twice_minus_rule"].items():
+        cells = [
+            f"{_pm(row, key, 3)} "
+            f"(max {row[key + '_max_abs']:.3g})"
+            for key in ("forward_nll", "auc", "rank_corr_true", "hazard_ratio")
+        ]
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
     kept = r.get("prediction_10k_run") or {}
     if kept.get("prediction_10k"):
         p = kept["prediction_10k"]

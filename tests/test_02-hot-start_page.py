@@ -38,7 +38,9 @@ def test_chapter_master_is_the_best_calibrated(glued):
 def test_hot_and_cold_scored_on_the_same_seeds(glued):
     comparison = glued["comparison"]
     kinds = comparison["kind"]
-    assert kinds.count("hot") == kinds.count("cold") >= 2
+    assert kinds.count("hot") == kinds.count("cold") >= 1
+    # both fits stopped by the common relative rule, not by their caps
+    assert all(comparison["converged"])
     assert all(s > 0 for s in comparison["seconds"])
     assert all(0 <= a <= 1 for a in comparison["auc"])
 

@@ -86,3 +86,22 @@ def test_grid_gives_both_stages_the_same_start(sim):
     assert len(rows) == 8 and not any(r.converged for r in rows)
     # one Adam step from the same λ: every row is a finite NLL, stage 1 saturates at s = 3
     assert all(np.isfinite(r.final_nll) for r in rows)
+
+
+def test_stage1_nll_has_no_finite_minimiser():
+    from latentlab.hotstart.robustness import escape_nll
+
+    sim = simulate_signatures(30, 5, 8, 2, 2, rng=3)
+    phi = -np.abs(sim.truth.phi) - 0.1  # every signature negative everywhere
+    lam = np.random.default_rng(0).normal(size=(30, 3, 8))
+    nll = escape_nll(lam, phi, sim.data, shifts=[0, 1, 2, 4, 40])
+    assert np.all(np.diff(nll) < 0)          # strictly lower for every larger shift
+    assert nll[0] == pytest.approx(map_nll(1, lam, phi, sim.data))
+    # the floor is the NLL of the diagnosed ages alone: the rest tends to 0
+    assert nll[-1] < nll[0] and nll[-1] > 0
+    positive = phi.copy()
+    positive[-1, 0, 0] = 0.5
+    with pytest.raises(ValueError, match="negative"):
+        escape_nll(lam, positive, sim.data)
+    with pytest.raises(ValueError, match="lam"):
+        escape_nll(lam[:, :2], phi, sim.data)

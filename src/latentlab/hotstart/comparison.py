@@ -18,9 +18,11 @@ Wall times are the fits' own seconds, measured in the same process.
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -31,7 +33,7 @@ from latentlab.hotstart.experiments import fit_cold, score_prediction, standardi
 from latentlab.hotstart.predict import FixedSignaturePredictor, predict_hazards
 from latentlab.signatures.data import SurvivalData
 
-__all__ = ["FitQuality", "carry_forward", "hot_and_cold"]
+__all__ = ["FitQuality", "benchmark_results", "carry_forward", "hot_and_cold"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,34 @@ class FitQuality:
     forward_nll: float
     auc: float
     hazard_ratio: float | None
+
+
+def benchmark_results(path: str | Path | None = None, *, name: str = "hotstart") -> dict | None:
+    """The hot-start benchmark's results (``benchmarks/results/<name>.json``), or None.
+
+    Written by ``benchmarks/hotstart.py``; a book page quotes the multi-seed
+    hot-versus-cold comparison from here (``["hot_vs_cold"]``: ``rule``,
+    ``points``, ``summary``, ``twice_minus_rule``), never typed. ``name``
+    picks a run (``"hotstart_rtol1e-6"``: the tighter rule) when ``path`` is
+    not given.
+
+    Examples
+    --------
+    >>> from latentlab.hotstart.comparison import benchmark_results
+    >>> benchmark_results("no/such/file.json") is None
+    True
+    """
+    if path is None:
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(f"name must be a file name without folders, got {name!r}")
+        path = Path(__file__).resolve().parents[3] / "benchmarks" / "results" / f"{name}.json"
+    path = Path(path)
+    if not path.is_file():
+        return None
+    payload = json.loads(path.read_text())
+    if not isinstance(payload, dict) or "hot_vs_cold" not in payload:
+        return None
+    return payload
 
 
 def carry_forward(hazards: np.ndarray, enrollment: int) -> np.ndarray:

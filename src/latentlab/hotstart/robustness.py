@@ -11,8 +11,17 @@ model's λ prior, zero-mean here) by full-batch Adam. :func:`init_scale_grid`
 gives both maps the **same start**: φ frozen at the same signatures and
 λ = s·z with the same standard normal z, so the map is the only difference.
 A fit stops when its objective has converged (mean relative change per epoch
-over the last ``window`` epochs at most ``rtol``); each fit records whether
-that happened before ``max_epochs``.
+over the last ``window`` epochs at most ``rtol`` on ``patience`` consecutive
+epochs: :func:`~latentlab.signatures.fit.relative_change_met`, the rule of the
+trainers); each fit records whether that happened before ``max_epochs``.
+
+Stage 1 without a penalty on λ has no finite minimiser: at a person-age with no
+diagnosis, adding c > 0 to the λ of a signature whose logits φ are negative for
+every disease there lowers every logit, so that age's NLL falls strictly and
+tends to 0 as c → ∞ (:func:`escape_nll`). Its fits never converge; where one
+stops says how far Adam has gone down an endless slope, not where a best fit
+lies. Stage 3's π stays inside the range of σ(φ), so its NLL is bounded below
+by a value it can reach.
 
 Why stage 1 is fragile: its starting logits Σ_k λ_k φ_k grow with s times the
 size of φ (rare-disease logits near −5), so at s = 3 most cells start where σ
@@ -34,6 +43,7 @@ import torch
 
 from latentlab._validation import as_generator, check_integer, check_positive
 from latentlab.signatures.data import SurvivalData
+from latentlab.signatures.fit import relative_change_met
 from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.evaluation import match_signatures, matched_correlation
 
@@ -46,6 +56,7 @@ __all__ = [
     "coefficient_of_variation",
     "RobustnessRow",
     "init_scale_grid",
+    "escape_nll",
 ]
 
 _EPS = 1e-8
@@ -124,6 +135,7 @@ def fit_map(
     data: SurvivalData, n_signatures: int, *, stage: Literal[1, 3], init_scale: float = 0.1,
     phi: np.ndarray | None = None, max_epochs: int = 2000, learning_rate: float = 0.1,
     rtol: float = 1e-5, window: int = 10, prior_weight: float = 1e-4, rng=None,
+    patience: int = 3,
 ) -> MapFit:
     """Fit stage 1 or stage 3 by Adam on the survival NLL per person, to convergence.
 
@@ -143,8 +155,9 @@ def fit_map(
     learning_rate : float
     rtol : float
         Converged when the mean relative change per epoch of the objective over
-        the last ``window`` epochs is at most ``rtol``.
-    window : int
+        the last ``window`` epochs is at most ``rtol`` on ``patience``
+        consecutive epochs.
+    window, patience : int
     prior_weight : float
         W of λ's zero-mean GP penalty W·Q_λ/N (the model's λ prior, length scale
         T/4); 0 fits the NLL alone.
@@ -173,6 +186,7 @@ def fit_map(
     max_epochs = check_integer(max_epochs, "max_epochs", minimum=1)
     rtol = check_positive(rtol, "rtol")
     window = check_integer(window, "window", minimum=1)
+    patience = check_integer(patience, "patience", minimum=1)
     generator = as_generator(rng)
     N, D, T = data.n_individuals, data.n_diseases, data.n_times
     lam = torch.tensor(scale * generator.standard_normal((N, K + 1, T)), device="cpu",
@@ -204,11 +218,9 @@ def fit_map(
         loss.backward()
         optimiser.step()
         history.append(value)
-        if len(history) > window:
-            change = abs(history[-1 - window] - value) / window
-            if change <= rtol * abs(value):
-                converged = True
-                break
+        if relative_change_met(history, rtol, window, patience):
+            converged = True
+            break
     seconds = time.perf_counter() - began
     with torch.no_grad():
         nll = float(_nll(stage, lam, phi_t, survived, diagnosed)) / N
@@ -309,3 +321,57 @@ def init_scale_grid(
                 rows.append(RobustnessRow(stage, float(scale), int(seed), fit.nll,
                                           fit.n_iter, fit.converged, fit.seconds))
     return rows
+
+
+def escape_nll(lam: np.ndarray, phi: np.ndarray, data: SurvivalData,
+               shifts: Sequence[float] = (0.0, 1.0, 2.0, 4.0), signature: int = -1) -> np.ndarray:
+    """Stage-1 NLL per person after adding c to one signature's λ where nothing happens.
+
+    For each c in ``shifts``, λ[i, signature, t] += c at every person-age (i, t)
+    without a diagnosis; the stage-1 NLL per person of ``data`` is returned
+    for each c. If φ[signature] < 0 at every disease and age (the healthy
+    signature of a fitted model), every logit at those ages falls, so the
+    result decreases strictly with c, from any λ: the stage-1 likelihood
+    without a penalty on λ has no finite maximiser.
+
+    Raises
+    ------
+    ValueError
+        If φ of ``signature`` is not negative at every disease and age.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from latentlab.hotstart.robustness import escape_nll
+    >>> from latentlab.signatures.data import SurvivalData
+    >>> data = SurvivalData(E=np.array([[3], [5]]), event=np.array([[True], [False]]),
+    ...                     G=np.zeros((2, 1)), n_times=6)
+    >>> phi = np.full((2, 1, 6), -1.0)
+    >>> nll = escape_nll(np.zeros((2, 2, 6)), phi, data, shifts=[0, 1, 10])
+    >>> bool(np.all(np.diff(nll) < 0))
+    True
+    """
+    if not isinstance(data, SurvivalData):
+        raise TypeError(f"data must be a SurvivalData, got {type(data).__name__}")
+    phi = np.asarray(phi, dtype=float)
+    lam = np.asarray(lam, dtype=float)
+    N, D, T = data.n_individuals, data.n_diseases, data.n_times
+    if phi.ndim != 3 or phi.shape[1:] != (D, T):
+        raise ValueError(f"phi must have shape (K+1, {D}, {T}), got {phi.shape}")
+    if lam.shape != (N, phi.shape[0], T):
+        raise ValueError(f"lam must have shape {(N, phi.shape[0], T)}, got {lam.shape}")
+    signature = check_integer(signature, "signature", minimum=-phi.shape[0],
+                              maximum=phi.shape[0] - 1)
+    if not np.all(phi[signature] < 0):
+        raise ValueError(f"phi[{signature}] must be negative at every disease and age, "
+                         f"got a maximum of {phi[signature].max():.3g}")
+    shifts = [check_positive(float(c), "shifts", strict=False) for c in shifts]
+    E, event = np.asarray(data.E), np.asarray(data.event)
+    ages = np.arange(T)[None, None, :]
+    quiet = ~(event[:, :, None] & (E[:, :, None] == ages)).any(axis=1)  # (N, T)
+    out = []
+    for c in shifts:
+        moved = lam.copy()
+        moved[:, signature, :] += c * quiet
+        out.append(map_nll(1, moved, phi, data))
+    return np.array(out)

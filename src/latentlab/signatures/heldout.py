@@ -55,8 +55,10 @@ def heldout_study(
     A share ``test_share`` of the people lose their follow-up after age index
     ``cut = n_times − horizon − 2``; the fit sees only their earlier years.
     Each of them is then scored for a diagnosis in the next ``horizon`` years
-    with θ frozen at their last seen age. ``converged`` applies the relative
-    rule of :func:`relative_change` (≤ ``rtol`` over the last ten epochs).
+    with θ frozen at their last seen age. The fit stops when the relative rule
+    of :func:`~latentlab.signatures.fit.relative_change_met` holds (mean
+    relative change per epoch over ten epochs ≤ ``rtol`` on 3 consecutive
+    epochs) or after ``n_epochs``; ``converged`` says which.
 
     Returns a dict: the simulation, fit, matching order, cut and test indices,
     and scalars (epochs, losses, correlations, κ, AUCs, convergence).
@@ -80,7 +82,7 @@ def heldout_study(
     is_test = split.uniform(size=n_individuals) < test_share
     train = sim.data.capped(np.where(is_test, cut - 1, n_times - 1))
     fit = fit_signatures(train, n_signatures, n_epochs=n_epochs, verbose=False, tol=None,
-                         init=initialize(train, n_signatures, rng=seed))
+                         rtol=rtol, init=initialize(train, n_signatures, rng=seed))
     order = match_signatures(fit.phi, sim.truth.phi)
     test = np.flatnonzero(is_test)
     outcome, eligible = window_outcomes(sim.data.subset(test), cut, cut + horizon)
@@ -94,7 +96,7 @@ def heldout_study(
     change = relative_change(history)
     return dict(
         sim=sim, fit=fit, order=order, cut=cut, test=test,
-        converged=bool(change <= rtol), epochs=fit.n_iter, relative_change=change,
+        converged=bool(fit.converged), epochs=fit.n_iter, relative_change=change,
         first_loss=float(history[0]), last_loss=float(history[-1]),
         drop_per_epoch=float(history[-11] - history[-1]) / 10,
         phi_corr=matched_correlation(fit.phi[order], sim.truth.phi),
