@@ -80,18 +80,22 @@ def _swap_likelihood(path: str):
         module = load("previous_likelihood", folder)
         objective.signature_nll = module.signature_nll
         return module
-    current = package._kernel
+    current = package._kernel, package._ages
     package._kernel = load("previous_kernel", folder / "_kernel.py")
-    try:  # the earlier likelihood imports the earlier kernel
+    try:  # the earlier likelihood imports the earlier kernels
+        if _has_ages(folder):
+            package._ages = load("previous_ages", folder / "_ages.py")
         module = load("previous_likelihood", folder / "likelihood.py")
     finally:
-        package._kernel = current
+        package._kernel, package._ages = current
     objective.signature_nll = module.signature_nll
     if (folder / "objective.py").is_file():
         old = load("previous_objective", folder / "objective.py")
         old.signature_nll = module.signature_nll
         old.ModelPriors = objective.ModelPriors
         fit.map_objective = old.map_objective
+        if _has_ages(folder):  # that fit already used the fused Adam
+            return module
         adam = torch.optim.Adam
 
         class PlainAdam(adam):  # the earlier fit's Adam (no fused kernel)
@@ -101,6 +105,18 @@ def _swap_likelihood(path: str):
 
         fit.torch.optim.Adam = PlainAdam
     return module
+
+
+def _has_ages(previous: str | Path | None) -> bool:
+    """Whether ``previous`` is a folder of the age-major CPU kernel (``_ages.py``):
+    its fit runs at its default block size and with the fused Adam."""
+    return previous is not None and (Path(previous) / "_ages.py").is_file()
+
+
+def _previous_chunk(previous: str | None) -> int | None:
+    """Chunk size of the previous fit: its default (None) for an age-major kernel,
+    else 64, the default of the person-major kernels on a CPU."""
+    return None if _has_ages(previous) else 64
 
 
 def _data(size: dict, cache: str | None):
@@ -145,7 +161,7 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
         chunk = None
         if kind == "previous":
             _swap_likelihood(previous)
-            chunk = 64  # the previous fit's default on a CPU
+            chunk = _previous_chunk(previous)  # the previous fit's default on a CPU
         start = time.perf_counter()
         init = initialize(data, K, rng=0)
         init_s = time.perf_counter() - start
@@ -253,7 +269,7 @@ def run_profile(size: dict, n_epochs: int, previous: str | None, cache: str | No
         chunk = None
         if kind == "previous":
             _swap_likelihood(previous)
-            chunk = 64
+            chunk = _previous_chunk(previous)
         fit_signatures(data, size["n_signatures"], init=init, n_epochs=1, tol=None, verbose=False,
                        num_threads=1, chunk_size=chunk)  # warm-up
         with profile(activities=[ProfilerActivity.CPU]) as prof:

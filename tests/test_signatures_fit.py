@@ -177,11 +177,12 @@ def test_joint_permutation_leaves_objective_unchanged(small_sim):
 def test_fused_lambda_prior_matches_the_composition(monkeypatch):
     """The centered objective's fused Q_λ (row blocks) equals the plain composition
     lambda_prior_mean -> deviation -> GP quadratic form, value and gradients."""
+    import latentlab.signatures._centered as centered
     import latentlab.signatures.objective as objective
     from latentlab.signatures import GaussianProcessPrior
     from latentlab.signatures.objective import ModelPriors, signature_parameters
 
-    monkeypatch.setattr(objective, "PRIOR_ROWS", 20)  # several blocks
+    monkeypatch.setattr(centered, "PRIOR_ROWS", 20)  # several blocks
     g = np.random.default_rng(0)
     N, K, T, P, D = 30, 3, 9, 4, 5
     priors = ModelPriors(

@@ -1,34 +1,93 @@
 """Age-major block kernel of :func:`~latentlab.signatures.signature_nll` on a CPU
 (private).
 
-The plan of :mod:`._kernel` (people sorted by last at-risk age, cut into
-blocks) is walked block by block and, inside a block of n people, age by age:
-at age t, π of the block is one (n × K1)·(K1 × D) matrix product, and the
-gradient back to θ and to σ(φ) two more, each a single large GEMM rather than
-a batch of small ones; the (n, D) work buffers stay in the core's cache.
+Plan (:func:`plan`, cached like :func:`._kernel.plan`): people are sorted by
+their last at-risk age and cut into blocks of n; per block, its events sorted
+by age and its (person, disease) pairs that leave the risk set before the
+block's last age, sorted by E, so that the cells after E at age t are a prefix
+of that list (memory: one index per pair, not per cell).
 
-Per age, in place on two (n, D) buffers: w = 1 − π (one pass; clamped only
-when the clamp can bind), g = 1 / w (one pass), then the few cells after E
-are fixed from the plan's list (w = 1, g = 0) and the events written
-(g = −1/π). Σ log w is the log of a running product: w is multiplied into a
-third buffer and its log taken once every 2^levels ages (see
-:func:`._kernel.product_levels`), so about one logarithm per pair and block.
-Blocks whose share of cells after E is large use the at-risk indicator
-instead, as the chunk kernel does.
+Layout: the block's θ = softmax(λ) is held as (K1 + 1, T, n) (one blocked 2-D
+transpose of its rows of λ), whose last signature row is 1, and κσ(φ) as
+(T, D, K1 + 1) with −κσ(φ) and a last column of 1; at age t one (D × (K1 + 1))
+· ((K1 + 1) × n) product then gives w = 1 − π directly, as a (D, n) matrix
+(the 1 enters the sum last, so w carries the rounding of fl(1 − π)). The
+gradient back to θ and to σ(φ) is two more products per age.
+
+Per age, in place on (D, n) buffers: w (the product above), the clamp only
+where a bound on π from θ and the range of σ(φ) says it can bind, g = 1 / w,
+the cells after E fixed from the prefix (w = 1, g = 0) and the events written
+(g = −1/π, with π at the events computed per block as Σ_k θ κσ(φ)). Σ log w
+is the log of a running product: w is multiplied into a third buffer and its
+log taken once every 2^levels ages (see :func:`._kernel.product_levels`).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
 
 import torch
 
 from latentlab.signatures import _kernel
 
 
+class Block(NamedTuple):
+    """One block of the plan: positions [start, stop) of the sorted order, its
+    people ``rows`` (a slice where the order is the identity, else an index
+    tensor), ages [0, T_c) and, as flat indices, its events sorted by age (into
+    the (D, n) buffers: d n + i; into θ's (K1 + 1, T n) view: t n + i; into
+    κσ(φ)'s (K1, D T) view: d T + t) with the bounds of each age, and its pairs
+    after E (d n + i, sorted by E) with the number of them after E at each age."""
+
+    start: int
+    stop: int
+    rows: object
+    T_c: int
+    ev_cell: torch.Tensor
+    ev_theta: torch.Tensor
+    ev_s: torch.Tensor
+    ev_bounds: list
+    after: torch.Tensor
+    after_counts: list
+
+
+def plan(E: torch.Tensor, event: torch.Tensor, block: int, n_times: int) -> list:
+    """Blocks of ``block`` people (cached while E and event are alive and unchanged)."""
+    key = ("ages", id(E), id(event), E._version, event._version, block, n_times)
+    return _kernel.cached_plan(key, E, event, lambda: _build(E, event, block, n_times))
+
+
+def _build(E: torch.Tensor, event: torch.Tensor, block: int, T: int) -> list:
+    N, D = E.shape
+    last = E.max(dim=1).values if D else torch.zeros_like(E[:, 0])
+    order = torch.argsort(last, descending=True, stable=True)
+    identity = bool(torch.equal(order, torch.arange(N, device=E.device)))
+    blocks = []
+    for start in range(0, N, block):
+        stop = min(start + block, N)
+        n, people = stop - start, order[start:stop]
+        E_b, event_b = E[people], event[people]
+        T_c = int(E_b.max()) + 1 if D else 1
+        i, d = torch.nonzero(event_b, as_tuple=True)
+        t, by_age = torch.sort(E_b[i, d], stable=True)
+        i, d = i[by_age], d[by_age]
+        ages = torch.arange(T_c + 1, device=E.device)
+        ev_bounds = torch.searchsorted(t, ages).tolist()
+        i2, d2 = torch.nonzero(E_b < T_c - 1, as_tuple=True)
+        left, by_exit = torch.sort(E_b[i2, d2], stable=True)
+        after = (d2 * n + i2)[by_exit]
+        after_counts = torch.searchsorted(left, ages[:T_c]).tolist()  # # E < t
+        rows = slice(start, stop) if identity else people
+        blocks.append(
+            Block(start, stop, rows, T_c, d * n + i, t * n + i, d * T + t,
+                  ev_bounds, after, after_counts)
+        )
+    return blocks
+
 
 class Buffers:
-    """Work buffers of one block of n people: (n, D) ×3, θ (T, n, K1), ∂/∂θ
-    (T, K1, n), ∂/∂λ (n, K1, T)."""
+    """Work buffers of one block of n people: (D, n) ×2, θ (K1 + 1, T, n),
+    ∂/∂θ (K1, T, n) and ∂/∂λ (n, K1 T)."""
 
     def __init__(self, T: int, n: int, D: int, K1: int, dtype, device):
         self.shape = (T, n, D, K1)
@@ -36,11 +95,10 @@ class Buffers:
         def empty(size: int) -> torch.Tensor:
             return torch.empty((size,), dtype=dtype, device=device)
 
-        self.hazard, self.grad, self.product = (empty(n * D) for _ in range(3))
-        self.theta = empty(T * n * K1)
-        self.grad_theta = empty(T * n * K1)
+        self.hazard, self.product = empty(n * D), empty(n * D)
+        self.theta = empty((K1 + 1) * T * n)
+        self.grad_theta = empty(K1 * T * n)
         self.grad_lam = empty(n * K1 * T)
-        self.one = torch.ones((), dtype=dtype, device=device)
 
     @classmethod
     def reuse(cls, T: int, n: int, D: int, K1: int, dtype, device) -> "Buffers":
@@ -50,134 +108,145 @@ class Buffers:
             lambda: cls(T, n, D, K1, dtype, device),
         )
 
-    def view(self, T_c: int, n: int):
-        """w, g and the product as (n, D); θ (T_c, n, K1); ∂/∂θ (T_c, K1, n)."""
-        D, K1 = self.shape[2], self.shape[3]
+    def view(self, n: int):
+        """w (then g) and the product as (D, n); θ (K1 + 1, T, n); ∂/∂θ (K1, T, n)."""
+        T, _, D, K1 = self.shape
         return (
-            self.hazard[: n * D].view(n, D),
-            self.grad[: n * D].view(n, D),
-            self.product[: n * D].view(n, D),
-            self.theta[: T_c * n * K1].view(T_c, n, K1),
-            self.grad_theta[: T_c * n * K1].view(T_c, K1, n),
+            self.hazard[: D * n].view(D, n),
+            self.product[: D * n].view(D, n),
+            self.theta[: (K1 + 1) * T * n].view(K1 + 1, T, n),
+            self.grad_theta[: K1 * T * n].view(K1, T, n),
         )
 
 
-def _by_age(flat: torch.Tensor, T_c: int, size: int, order: bool):
-    """Split flat (t, i, d) indices into per-age lists of (i, d) indices."""
-    if order:
-        flat = torch.sort(flat).values
-    ages = torch.div(flat, size, rounding_mode="floor")
-    local = flat - ages * size
-    bounds = torch.searchsorted(
-        ages, torch.arange(T_c + 1, device=flat.device)
-    ).tolist()
-    return [local[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+class Factors(NamedTuple):
+    """κσ(φ) in the layouts the kernel uses, made once per call."""
+
+    aug: torch.Tensor  # (T, D, K1 + 1): −κσ(φ) and a last column of 1
+    by_age: torch.Tensor  # (T, K1, D): κσ(φ)
+    flat: torch.Tensor  # (K1, D T): κσ(φ)
+    low: torch.Tensor | None  # (K1, T, 1): min over d, where the lower clamp may bind
+    high: torch.Tensor | None  # (K1, T, 1): max over d, where the upper clamp may bind
 
 
-def per_age(plan: _kernel.Plan, c: int):
-    """Chunk c's events and cells after E by age (cached on the plan)."""
-    cached = plan.per_age.get(c)
-    if cached is None:
-        chunk = plan.chunks[c]
-        size = (chunk.stop - chunk.start) * plan.E1.shape[1]
-        events = _by_age(chunk.flat, chunk.T_c, size, order=True)
-        after = None
-        if chunk.out is not None:
-            after = _by_age(chunk.out, chunk.T_c, size, order=False)
-        cached = plan.per_age[c] = (events, after)
-    return cached
+def factors(s_kappa: torch.Tensor, low: bool, high: bool) -> Factors:
+    """The :class:`Factors` of κσ(φ), given as (K1, D, T)."""
+    K1, D, T = s_kappa.shape
+    aug = torch.empty((T, D, K1 + 1), dtype=s_kappa.dtype, device=s_kappa.device)
+    torch.neg(s_kappa.permute(2, 1, 0), out=aug[:, :, :K1])
+    aug[:, :, K1] = 1.0
+    return Factors(
+        aug,
+        s_kappa.permute(2, 0, 1).contiguous(),
+        s_kappa.reshape(K1, D * T),
+        s_kappa.amin(dim=1).unsqueeze(2) if low else None,
+        s_kappa.amax(dim=1).unsqueeze(2) if high else None,
+    )
+
+
+def _theta(theta_all: torch.Tensor, lam: torch.Tensor, rows) -> torch.Tensor:
+    """softmax(λ) of the block's people into θ's (K1 + 1, T, n) buffer; returns the
+    (K1, T, n) part (the last row is set to 1)."""
+    K1, T, n = theta_all.shape[0] - 1, theta_all.shape[1], theta_all.shape[2]
+    people = lam[rows] if isinstance(rows, slice) else lam.index_select(0, rows)
+    theta = theta_all[:K1]
+    theta.view(K1 * T, n).copy_(people.reshape(n, K1 * T).t())  # blocked transpose
+    theta.sub_(theta.amax(dim=0))
+    theta.exp_()
+    theta.div_(theta.sum(dim=0))
+    theta_all[K1].fill_(1.0)
+    return theta
+
+
+def _clamp_ages(theta, f: Factors, eps: float, T_c: int) -> list | None:
+    """Per age: can the clamp bind for someone in the block? (None: nowhere).
+
+    Σ_k θ_k min_d κσ(φ_k) ≤ π ≤ Σ_k θ_k max_d κσ(φ_k); a margin of eps keeps
+    the rounding of the products on the safe side."""
+    flags = None
+    if f.low is not None:
+        bound = (theta[:, :T_c] * f.low[:, :T_c]).sum(dim=0).amin(dim=1)
+        flags = bound < 2 * eps
+    if f.high is not None:
+        bound = (theta[:, :T_c] * f.high[:, :T_c]).sum(dim=0).amax(dim=1)
+        flags = bound > 1 - 2 * eps if flags is None else flags | (bound > 1 - 2 * eps)
+    return None if flags is None or not bool(flags.any()) else flags.tolist()
 
 
 def block_terms(
     buffers: Buffers,
     lam: torch.Tensor,
-    s_T: torch.Tensor,
-    plan: _kernel.Plan,
-    c: int,
+    f: Factors,
+    block: Block,
     eps: float,
     levels: int,
     clamp: bool,
     count_high: bool,
     grad_s: torch.Tensor | None,
+    grad_lam: torch.Tensor | None,
 ):
-    """NLL of block c (0-d float64), ∂(−ℓ)/∂λ of its people ((n, K1, T) buffer
-    view) or None, and the number of cells at the upper clamp or None.
-
-    lam: (N, K1, T); s_T: (T, K1, D) κσ(φ); ``grad_s`` (T, K1, D) accumulates
-    ∂(−ℓ)/∂(κσ(φ)) when given.
-    """
-    chunk = plan.chunks[c]
-    a, b, T_c = chunk.start, chunk.stop, chunk.T_c
-    n = b - a
-    w, g, product, theta, grad_theta = buffers.view(T_c, n)
-    rows = chunk.rows
-    people = lam[rows] if isinstance(rows, slice) else lam.index_select(0, rows)
-    theta.copy_(people[:, :, :T_c].permute(2, 0, 1))
-    theta.copy_(torch.softmax(theta, dim=-1))
-    events, after = per_age(plan, c)
-    E1 = plan.E1[a:b]
-    total = torch.zeros((), dtype=torch.float64, device=w.device)
+    """NLL of one block (0-d float64) and the number of cells at the upper clamp
+    (or None); writes ∂(−ℓ)/∂λ of its people into ``grad_lam`` (N, K1, T) and
+    adds ∂(−ℓ)/∂(κσ(φ)) to ``grad_s`` (T, K1, D) when they are given."""
+    T_c, n = block.T_c, block.stop - block.start
+    w, product, theta_all, grad_theta = buffers.view(n)
+    K1, T = theta_all.shape[0] - 1, theta_all.shape[1]
+    theta = _theta(theta_all, lam, block.rows)
+    flags = _clamp_ages(theta, f, eps, T_c) if clamp else None
+    # π at the events: Σ_k θ κσ(φ), gathered per block
+    p_ev = (
+        theta.view(K1, T * n).index_select(1, block.ev_theta)
+        * f.flat.index_select(1, block.ev_s)
+    ).sum(dim=0)
+    if clamp:
+        p_ev.clamp_(eps, 1 - eps)
+    total = -(torch.log(p_ev) - torch.log1p(-p_ev)).sum(dtype=torch.float64)
     n_high = torch.zeros((), dtype=torch.int64, device=w.device) if count_high else None
     group = 2**levels
-    w_flat, g_flat = w.view(-1), g.view(-1)
-    thetas, s_ages = theta.unbind(0), s_T.unbind(0)
-    p_ev = torch.empty((int(chunk.flat.numel()),), dtype=w.dtype, device=w.device)
-    ev_ages, start = [], 0
+    want = grad_s is not None
+    thetas, aug, w_flat = theta_all.unbind(1), f.aug.unbind(0), w.view(-1)
+    if want:
+        minus_inv = torch.reciprocal(p_ev).neg_()
+        g_t = w.t()
+        theta_ages, grad_ages = theta.unbind(1), grad_theta.unbind(1)
+        s_ages, grad_s_ages = f.by_age.unbind(0), grad_s.unbind(0)
+    bounds, after, counts = block.ev_bounds, block.after, block.after_counts
     for t in range(T_c):
-        ev_ages.append(p_ev[start : start + events[t].numel()])
-        start += events[t].numel()
-    if grad_s is not None:
-        g_t, theta_t = g.t(), theta.transpose(1, 2).unbind(0)
-        grad_ages, grad_s_ages = grad_theta.unbind(0), grad_s.unbind(0)
-    minus_one = -buffers.one
-    for t in range(T_c):
-        torch.mm(thetas[t], s_ages[t], out=w)  # π at age t
-        has_events = events[t].numel() > 0
-        if has_events:
-            torch.index_select(w_flat, 0, events[t], out=ev_ages[t])
-            if clamp:
-                ev_ages[t].clamp_(eps, 1 - eps)
-        if after is None:  # at-risk indicator M = [t ≤ E] in g
-            torch.gt(E1, float(t), out=g)
-            torch.addcmul(buffers.one, w, g, value=-1.0, out=w)  # w = 1 − π M
-        else:
-            torch.add(buffers.one, w, alpha=-1.0, out=w)  # w = 1 − π
-        if clamp:
+        torch.mm(aug[t], thetas[t], out=w)  # w = 1 − π at age t, (D, n)
+        clamped = flags is not None and flags[t]
+        if clamped:
             w.clamp_(eps, 1 - eps)
-            if after is None:  # cells after E hold fl(1 − eps), not 1
-                masked = n * w.shape[1] - torch.count_nonzero(g)
-                total += masked * _kernel._log_one_minus(eps, w.dtype)
-        if grad_s is not None:
-            if after is None:
-                g.div_(w)  # g = M / w
-            else:
-                torch.reciprocal(w, out=g)
-                g_flat.index_fill_(0, after[t], 0.0)
-        if after is not None:
-            w_flat.index_fill_(0, after[t], 1.0)
-        if count_high:
+        cells = after[: counts[t]] if counts[t] else None
+        if cells is not None:
+            w_flat.index_fill_(0, cells, 1.0)  # w = 1 after E
+        if count_high and clamped:
             n_high += torch.count_nonzero(w <= eps)
-        if grad_s is not None:
-            if has_events:
-                g_flat.index_put_((events[t],), torch.div(minus_one, ev_ages[t]))
-            torch.mm(s_ages[t], g_t, out=grad_ages[t])  # ∂/∂θ, (K1, n)
-            grad_s_ages[t].addmm_(theta_t[t], g)
-        if t % group == 0:
-            product.copy_(w)
-        else:
+        if t % group:
             product.mul_(w)
+        else:
+            product.copy_(w)
         if t % group == group - 1 or t == T_c - 1:
             torch.log(product, out=product)
             total -= product.sum(dtype=torch.float64)
-    total -= (torch.log(p_ev) - torch.log1p(-p_ev)).sum(dtype=torch.float64)
-    grad_lam = None
-    if grad_s is not None:
-        # softmax backward: θ (g_θ − Σ_k θ g_θ), then as (n, K1, T), zeros after T_c
-        theta_t = theta.transpose(1, 2)
-        dot = (theta_t * grad_theta).sum(dim=1, keepdim=True)
-        grad_theta.sub_(dot).mul_(theta_t)
-        K1, T = theta.shape[2], lam.shape[2]
-        grad_lam = buffers.grad_lam[: n * K1 * T].view(n, K1, T)
-        grad_lam[:, :, :T_c].copy_(grad_theta.permute(2, 1, 0))
-        grad_lam[:, :, T_c:].zero_()
-    return total, grad_lam, n_high
+        if want:  # w becomes g = ∂(−ℓ)/∂π: 1 / w at risk, 0 after E, −1/π at events
+            w.reciprocal_()
+            if cells is not None:
+                w_flat.index_fill_(0, cells, 0.0)
+            a, b = bounds[t], bounds[t + 1]
+            if b > a:
+                w_flat.index_put_((block.ev_cell[a:b],), minus_inv[a:b])
+            torch.mm(s_ages[t], w, out=grad_ages[t])  # ∂/∂θ at age t, (K1, n)
+            grad_s_ages[t].addmm_(theta_ages[t], g_t)
+    if want:
+        # softmax backward θ (g_θ − Σ_k θ g_θ); zeros after T_c; then to (n, K1, T)
+        used, theta_used = grad_theta[:, :T_c], theta[:, :T_c]
+        used.sub_((theta_used * used).sum(dim=0)).mul_(theta_used)
+        grad_theta[:, T_c:].zero_()
+        rows = block.rows
+        if isinstance(rows, slice):
+            grad_lam[rows].view(n, K1 * T).copy_(grad_theta.view(K1 * T, n).t())
+        else:
+            out = buffers.grad_lam[: n * K1 * T].view(n, K1 * T)
+            out.copy_(grad_theta.view(K1 * T, n).t())
+            grad_lam.index_copy_(0, rows, out.view(n, K1, T))
+    return total, n_high

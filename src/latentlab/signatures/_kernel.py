@@ -57,6 +57,35 @@ def thread_cached(slot: str, key: tuple, make):
         setattr(_LOCAL, slot, None)
         setattr(_LOCAL, slot, (key, make()))
     return getattr(_LOCAL, slot)[1]
+_SPARE: dict = {}  # slot -> (weakref to the owner tensor, storage): see recycled_empty
+
+
+def recycled_empty(shape: tuple, like: torch.Tensor, slot: str) -> torch.Tensor:
+    """``torch.empty(shape)`` like ``like``, on the storage of this slot's last result
+    once nothing refers to that any more (CPU; elsewhere a new tensor).
+
+    A gradient of λ is as large as λ and is freed by ``zero_grad`` every epoch;
+    a fresh one page-faults its whole size in again. The storage is kept while
+    ``like`` (the parameter) lives and is reused only when no tensor holds it.
+    """
+    device = like.device
+    if device.type != "cpu":
+        return torch.empty(shape, dtype=like.dtype, device=device)
+    entry = _SPARE.get(slot)
+    count = getattr(torch._C, "_storage_Use_Count", None)
+    if entry is not None and entry[0]() is like and count is not None:
+        storage = entry[1]
+        size = math.prod(shape) * like.element_size()
+        if count(storage._cdata) == 1 and storage.nbytes() == size:
+            empty = torch.empty((0,), dtype=like.dtype, device=device)
+            return empty.set_(storage, 0, shape)
+    _SPARE.pop(slot, None)
+    result = torch.empty(shape, dtype=like.dtype, device=device)
+    _SPARE[slot] = (weakref.ref(like, lambda _: _SPARE.pop(slot, None)),
+                    result.untyped_storage())
+    return result
+
+
 _PLAN_CACHE: dict = {}  # the last few plans, keyed by their E and event tensors
 PLAN_CACHE_SIZE = 4
 
@@ -135,7 +164,6 @@ class Plan(NamedTuple):
     E1: torch.Tensor  # (N, D) E + 1 in sorted order, float dtype
     chunks: list[ChunkPlan]
     at_risk: torch.Tensor  # 0-d float64: number of (i, d, t) cells at risk
-    per_age: dict  # chunk index -> its events and cells after E by age (._ages)
 
 
 def plan(
@@ -156,9 +184,28 @@ def plan(
     if sparse is None:
         sparse = E.device.type == "cpu"
     key = (id(E), id(event), E._version, event._version, chunk_size, dtype, sparse)
+    return cached_plan(key, E, event, lambda: _build(E, event, chunk_size, dtype, sparse))
+
+
+def cached_plan(key: tuple, E: torch.Tensor, event: torch.Tensor, build):
+    """The plan cached under ``key`` while E and event are alive, else ``build()``.
+
+    Entries whose E or event has been freed are dropped first, so a finished fit
+    leaves no plan behind once its tensors are gone.
+    """
+    for old in [k for k, v in _PLAN_CACHE.items() if v[0]() is None or v[1]() is None]:
+        del _PLAN_CACHE[old]
     cached = _PLAN_CACHE.get(key)
     if cached is not None and cached[0]() is E and cached[1]() is event:
         return cached[2]
+    result = build()
+    while len(_PLAN_CACHE) >= PLAN_CACHE_SIZE:
+        _PLAN_CACHE.pop(next(iter(_PLAN_CACHE)))  # the oldest
+    _PLAN_CACHE[key] = (weakref.ref(E), weakref.ref(event), result)
+    return result
+
+
+def _build(E: torch.Tensor, event: torch.Tensor, chunk_size: int, dtype, sparse):
     N, D = E.shape
     last = E.max(dim=1).values if D else torch.zeros_like(E[:, 0])
     order = torch.argsort(last, descending=True, stable=True)
@@ -191,11 +238,7 @@ def plan(
     if not identity:
         chunks = [c._replace(rows=order[c.start : c.stop]) for c in chunks]
     E1 = (E_sorted + 1).to(dtype)
-    result = Plan(order, E1, chunks, E1.sum(dtype=torch.float64), {})
-    while len(_PLAN_CACHE) >= PLAN_CACHE_SIZE:
-        _PLAN_CACHE.pop(next(iter(_PLAN_CACHE)))  # the oldest
-    _PLAN_CACHE[key] = (weakref.ref(E), weakref.ref(event), result)
-    return result
+    return Plan(order, E1, chunks, E1.sum(dtype=torch.float64))
 
 
 def clamp_may_bind(s: torch.Tensor, kappa: float, eps: float) -> tuple[bool, bool]:

@@ -23,6 +23,7 @@ Two entry points:
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import numpy as np
 import torch
@@ -73,6 +74,31 @@ def as_survival_tensors(
     if E_t.numel() and int(E_t.min()) < 0:
         raise ValueError(f"E must hold age indices >= 0, got a minimum of {int(E_t.min())}")
     return E_t.to(torch.int64), event_t.to(torch.bool)
+
+
+_CHECKED: list = [None]  # the last E and event that passed _checked_survival
+
+
+def _checked_survival(E, event, device, n_times: int):
+    """:func:`as_survival_tensors` plus the check 0 ≤ E < T, skipped for the tensors
+    that passed it last (unchanged since): a fit passes the same ones every epoch."""
+    last = _CHECKED[0]
+    if (
+        last is not None
+        and last[0]() is E
+        and last[1]() is event
+        and last[2:] == (E._version, event._version, n_times, device)
+    ):
+        return E, event
+    E_t, event_t = as_survival_tensors(E, event, device=device)
+    if E_t.numel() and int(E_t.max()) >= n_times:
+        raise ValueError(f"E must lie in [0, {n_times - 1}]")
+    if E_t is E and event_t is event:
+        _CHECKED[0] = (
+            weakref.ref(E), weakref.ref(event), E._version, event._version, n_times,
+            device,
+        )
+    return E_t, event_t
 
 
 def _check_nll_options(eps, reduction) -> None:
@@ -134,90 +160,93 @@ def survival_nll_from_pi(
     return -ell.sum()
 
 
+def _fused_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam):
+    """The fused kernel: NLL (float64 0-d), ∂(−ℓ)/∂(κσ(φ)) as (T, K1, D) or None,
+    and κσ(φ) as (T, K1, D). Writes ∂(−ℓ)/∂λ into ``grad_lam`` (N, K1, T) when
+    given. ``lam`` and ``s`` = σ(φ) are detached; ``plan`` is a CPU block list
+    (:func:`._ages.plan`) or a chunk plan (:func:`._kernel.plan`)."""
+    N, K1, T = lam.shape
+    D = s.shape[1]
+    device, dtype = lam.device, lam.dtype
+    low, high = _kernel.clamp_may_bind(s, kappa_value, eps)
+    w_min = eps if high else max(eps, 1.0 - kappa_value * float(s.max()) * 1.001)
+    levels = _kernel.product_levels(w_min, dtype)
+    want = grad_lam is not None
+    ages_layout = isinstance(plan, list)  # the CPU's age-major blocks (._ages)
+    if ages_layout:
+        factors = _ages.factors(s * kappa_value, low, high)
+        s_T = factors.by_age
+        n_max = max((b.stop - b.start for b in plan), default=1)
+    else:
+        s_T = (s * kappa_value).permute(2, 0, 1).contiguous()  # κσ(φ), (T, K1, D)
+        ages = torch.arange(T, dtype=dtype, device=device).view(T, 1, 1)
+        n_max = max((c.stop - c.start for c in plan.chunks), default=1)
+
+    def run(part):
+        total = torch.zeros((), dtype=torch.float64, device=device)
+        n_high = torch.zeros((), dtype=torch.int64, device=device)
+        grad_s = torch.zeros_like(s_T) if want else None
+        if ages_layout:
+            buffers = _ages.Buffers.reuse(T, n_max, D, K1, dtype, device)
+            for c in part:
+                value, nh = _ages.block_terms(
+                    buffers, lam, factors, plan[c], eps, levels,
+                    clamp=low or high, count_high=high, grad_s=grad_s,
+                    grad_lam=grad_lam,
+                )
+                total += value
+                if nh is not None:
+                    n_high += nh
+            return total, n_high, grad_s
+        buffers = _kernel.Chunk.reuse(T, n_max, D, K1, dtype, device)
+        for c in part:
+            chunk = plan.chunks[c]
+            value, g, nh = _kernel.chunk_terms(
+                buffers, lam, chunk.rows, s_T, plan.E1, ages, chunk, eps, levels,
+                clamp=low or high, count_high=high, grad_s=grad_s,
+            )
+            total += value
+            if nh is not None:
+                n_high += nh
+            if want and isinstance(chunk.rows, slice):
+                grad_lam[chunk.rows] = g
+            elif want:
+                grad_lam.index_copy_(0, chunk.rows, g)
+        return total, n_high, grad_s
+
+    blocks = plan if ages_layout else plan.chunks
+    results = _kernel.run_parts(run, _kernel.split(blocks, device))
+    total = results[0][0]
+    for r in results[1:]:
+        total = total + r[0]
+    n_high = int(sum(r[1] for r in results)) if high else 0
+    if n_high:
+        warnings.warn(
+            f"kappa * sum(theta * sigmoid(phi)) reached the clamp 1 - {eps:g} in {n_high} cells; "
+            "there the clamp binds (the gradient is taken at the clamped value)",
+            RuntimeWarning,
+            stacklevel=4,
+        )
+    grad_s = None
+    if want:
+        grad_s = results[0][2]
+        for r in results[1:]:
+            grad_s += r[2]
+    return total, grad_s, s_T
+
+
 class _SignatureNLL(torch.autograd.Function):
     """Fused, chunked NLL of π = κ Σ softmax(λ) σ(φ), analytic gradients (:mod:`._kernel`)."""
 
     @staticmethod
     def forward(ctx, lam, s, kappa, plan, eps):
-        N, K1, T = lam.shape
-        D = s.shape[1]
-        device, dtype = lam.device, lam.dtype
-        lam = lam.detach()
         kappa_value = float(kappa.detach())
-        s = s.detach()
-        s_T = (s * kappa_value).permute(2, 0, 1).contiguous()  # κ σ(φ) as (T, K1, D)
-        low, high = _kernel.clamp_may_bind(s, kappa_value, eps)
-        w_min = eps if high else max(eps, 1.0 - kappa_value * float(s.max()) * 1.001)
-        levels = _kernel.product_levels(w_min, dtype)
-        ages = torch.arange(T, dtype=dtype, device=device).view(T, 1, 1)
         want = any(ctx.needs_input_grad[:3])
-        grad_lam = torch.empty((N, K1, T), dtype=dtype, device=device) if want else None
-        n_max = max((c.stop - c.start for c in plan.chunks), default=1)
-        ages_layout = device.type == "cpu" and _kernel.CPU_LAYOUT == "ages"
-
-        def run(part):
-            if ages_layout:
-                buffers = _ages.Buffers.reuse(T, n_max, D, K1, dtype, device)
-            else:
-                buffers = _kernel.Chunk.reuse(T, n_max, D, K1, dtype, device)
-            total = torch.zeros((), dtype=torch.float64, device=device)
-            n_high = torch.zeros((), dtype=torch.int64, device=device)
-            grad_s = torch.zeros_like(s_T) if want else None
-            for c in part:
-                chunk = plan.chunks[c]
-                if ages_layout:
-                    value, g, nh = _ages.block_terms(
-                        buffers,
-                        lam,
-                        s_T,
-                        plan,
-                        c,
-                        eps,
-                        levels,
-                        clamp=low or high,
-                        count_high=high,
-                        grad_s=grad_s,
-                    )
-                else:
-                    value, g, nh = _kernel.chunk_terms(
-                        buffers,
-                        lam,
-                        chunk.rows,
-                        s_T,
-                        plan.E1,
-                        ages,
-                        chunk,
-                        eps,
-                        levels,
-                        clamp=low or high,
-                        count_high=high,
-                        grad_s=grad_s,
-                    )
-                total += value
-                if nh is not None:
-                    n_high += nh
-                if want and isinstance(chunk.rows, slice):
-                    grad_lam[chunk.rows] = g
-                elif want:
-                    grad_lam.index_copy_(0, chunk.rows, g)
-            return total, n_high, grad_s
-
-        results = _kernel.run_parts(run, _kernel.split(plan.chunks, device))
-        total = results[0][0]
-        for r in results[1:]:
-            total = total + r[0]
-        n_high = int(sum(r[1] for r in results)) if high else 0
-        if n_high:
-            warnings.warn(
-                f"kappa * sum(theta * sigmoid(phi)) reached the clamp 1 - {eps:g} in {n_high} cells; "
-                "there the clamp binds (the gradient is taken at the clamped value)",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+        grad_lam = torch.empty_like(lam, memory_format=torch.contiguous_format) if want else None
+        total, grad_s, s_T = _fused_terms(
+            lam.detach(), s.detach(), kappa_value, plan, eps, grad_lam
+        )
         if want:
-            grad_s = results[0][2]
-            for r in results[1:]:
-                grad_s += r[2]
             # ∂/∂κ = Σ g Σ_k θ σ(φ) = Σ_kdt σ(φ_kdt) Σ_i θ_ikt g_idt: from the small
             # (T, K1, D) sum
             grad_kappa = (grad_s * s_T).sum() / kappa_value
@@ -226,14 +255,16 @@ class _SignatureNLL(torch.autograd.Function):
                 (grad_s * kappa_value).permute(1, 2, 0),
                 grad_kappa.to(kappa.dtype),
             )
-        return total.to(dtype)
+        return total.to(lam.dtype)
 
     @staticmethod
     def backward(ctx, grad_output):
         grad_lam, grad_s, grad_kappa = ctx.saved_tensors
         go = grad_output.to(grad_lam.dtype)
+        # ∂/∂λ is scaled in place (no second (N, K1, T) array); a second backward
+        # through the same graph then fails on the saved tensor's version check
         return (
-            grad_lam * go if float(go) != 1.0 else grad_lam,
+            grad_lam.mul_(go) if float(go) != 1.0 else grad_lam,
             grad_s * go,
             (grad_kappa * go).reshape(()),
             None,
@@ -298,45 +329,10 @@ def signature_nll(
     >>> round(float(signature_nll(lam, phi, 1.0, [[2], [1]], [[True], [False]])), 4)
     2.6346
     """
-    _check_nll_options(eps, reduction)
-    if chunk_size is not None:
-        check_integer(chunk_size, "chunk_size", minimum=1)
-    for name, value in (("lam", lam), ("phi", phi)):
-        if not torch.is_tensor(value):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if (
-        lam.ndim != 3
-        or phi.ndim != 3
-        or lam.shape[1] != phi.shape[0]
-        or lam.shape[2] != phi.shape[2]
-    ):
-        raise ValueError(
-            f"lam must be (N, K+1, T) and phi (K+1, D, T) with matching K+1 and T; "
-            f"got {tuple(lam.shape)} and {tuple(phi.shape)}"
-        )
-    E_t, event_t = as_survival_tensors(E, event, device=lam.device)
-    if tuple(E_t.shape) != (lam.shape[0], phi.shape[1]):
-        raise ValueError(
-            f"E must have shape (N, D) = {(lam.shape[0], phi.shape[1])}, got {tuple(E_t.shape)}"
-        )
-    if E_t.numel() and (int(E_t.min()) < 0 or int(E_t.max()) >= lam.shape[2]):
-        raise ValueError(f"E must lie in [0, {lam.shape[2] - 1}]")
-    if not torch.is_tensor(kappa):
-        kappa = torch.tensor(float(kappa), dtype=lam.dtype, device=lam.device)
-    elif kappa.device != lam.device:
-        kappa = kappa.to(lam.device)
+    s, kappa, plan = _prepare(lam, phi, kappa, E, event, chunk_size, eps, reduction)
     N, D, T = lam.shape[0], phi.shape[1], lam.shape[2]
-    if chunk_size is None and lam.device.type == "cpu" and _kernel.CPU_LAYOUT == "ages":
-        chunk_size = _kernel.CPU_BLOCK
-    elif chunk_size is None:
-        chunk_size = auto_chunk_size(N, D, T, lam.dtype, lam.device)
-    chunk_size = int(chunk_size)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
-    s = torch.sigmoid(phi)
     if reduction == "none":
         with torch.no_grad():
-            plan = _kernel.plan(E_t, event_t, chunk_size, lam.dtype)
             s_T = (s * float(kappa)).permute(2, 0, 1).contiguous()
             low, high = _kernel.clamp_may_bind(s, float(kappa), eps)
             n_max = max(c.stop - c.start for c in plan.chunks)
@@ -362,10 +358,57 @@ def signature_nll(
         return pairs
     if reduction != "sum":
         raise ValueError(f"reduction must be 'sum' or 'none', got {reduction!r}")
-    # the plan is looked up here, where E and event are the caller's tensors (the
-    # cache knows them by identity)
-    plan = _kernel.plan(E_t, event_t, chunk_size, lam.dtype)
     return _SignatureNLL.apply(lam, s, kappa, plan, float(eps))
+
+
+def _prepare(lam, phi, kappa, E, event, chunk_size, eps, reduction="sum"):
+    """Check the arguments of :func:`signature_nll`; return σ(φ), κ as a tensor on
+    λ's device and the plan of E and event.
+
+    The plan is looked up here, where E and event are the caller's tensors (the
+    cache knows them by identity). ``reduction="none"`` gets the chunk plan
+    with the at-risk indicator (no list of cells after E)."""
+    _check_nll_options(eps, reduction)
+    if chunk_size is not None:
+        check_integer(chunk_size, "chunk_size", minimum=1)
+    for name, value in (("lam", lam), ("phi", phi)):
+        if not torch.is_tensor(value):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if (
+        lam.ndim != 3
+        or phi.ndim != 3
+        or lam.shape[1] != phi.shape[0]
+        or lam.shape[2] != phi.shape[2]
+    ):
+        raise ValueError(
+            f"lam must be (N, K+1, T) and phi (K+1, D, T) with matching K+1 and T; "
+            f"got {tuple(lam.shape)} and {tuple(phi.shape)}"
+        )
+    E_t, event_t = _checked_survival(E, event, lam.device, lam.shape[2])
+    if tuple(E_t.shape) != (lam.shape[0], phi.shape[1]):
+        raise ValueError(
+            f"E must have shape (N, D) = {(lam.shape[0], phi.shape[1])}, got {tuple(E_t.shape)}"
+        )
+    if not torch.is_tensor(kappa):
+        kappa = torch.tensor(float(kappa), dtype=lam.dtype, device=lam.device)
+    elif kappa.device != lam.device:
+        kappa = kappa.to(lam.device)
+    N, D, T = lam.shape[0], phi.shape[1], lam.shape[2]
+    ages = lam.device.type == "cpu" and _kernel.CPU_LAYOUT == "ages"
+    if chunk_size is None and ages and reduction == "sum":
+        chunk_size = _kernel.CPU_BLOCK
+    elif chunk_size is None:
+        chunk_size = auto_chunk_size(N, D, T, lam.dtype, lam.device)
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size}")
+    if reduction == "none":
+        plan = _kernel.plan(E_t, event_t, chunk_size, lam.dtype, sparse=False)
+    elif ages:
+        plan = _ages.plan(E_t, event_t, chunk_size, T)
+    else:
+        plan = _kernel.plan(E_t, event_t, chunk_size, lam.dtype)
+    return torch.sigmoid(phi), kappa, plan
 
 
 def signature_pi(

@@ -29,6 +29,8 @@ from typing import Literal, NamedTuple
 import torch
 
 from latentlab._validation import check_positive
+from latentlab.signatures import likelihood
+from latentlab.signatures._centered import CenteredLambdaPrior, CenteredObjective
 from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.likelihood import DEFAULT_EPS, signature_nll
 
@@ -164,83 +166,8 @@ def signature_parameters(params: dict[str, torch.Tensor], priors: ModelPriors,
     raise ValueError(f"parameterization must be 'centered' or 'noncentered', got {parameterization!r}")
 
 
-_WORK: dict = {}  # the last (δ, P δ) float64 buffers, reused between epochs
-#: Trajectories (rows of λ's (N·(K+1), T) view) per block of the fused λ prior.
-PRIOR_ROWS = 8192
-
-
-def _work_buffers(shape: tuple, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two float64 buffers of ``shape`` (kept: fresh ones page-fault each epoch)."""
-    if torch.device(device).type != "cpu":  # the CUDA caching allocator reuses memory
-        return tuple(
-            torch.empty(shape, dtype=torch.float64, device=device) for _ in range(2)
-        )
-    key = (shape, str(device))
-    if key not in _WORK:
-        _WORK.clear()
-        _WORK[key] = tuple(
-            torch.empty(shape, dtype=torch.float64, device=device) for _ in range(2)
-        )
-    return _WORK[key]
-
-
-class _CenteredLambdaPrior(torch.autograd.Function):
-    """Q_λ = ½ Σ_ik δ_ikᵀ P δ_ik with δ = λ − (r_k + G_i γ_k) (healthy: λ − h), fused.
-
-    Per block of people, a float64 copy of λ is turned into δ in place, one
-    matrix product gives P δ, one dot product adds to Q; ∂Q/∂λ = P δ and
-    ∂Q/∂γ = −Gᵀ Σ_t (P δ)[:, :K] are formed in the same pass (the plain
-    composition makes about twice as many passes over (N, K+1, T) arrays, each
-    a fresh float64 array of that size).
-    """
-
-    @staticmethod
-    def forward(ctx, lam, gamma, G, reference, healthy_mean, precision):
-        K, T = reference.shape
-        N = lam.shape[0]
-        lam = lam.detach()
-        offsets = G @ gamma.detach().to(torch.float64)  # (N, K)
-        want_lam, want_gamma = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        grad_lam = torch.empty_like(lam) if want_lam else None
-        row_sums = torch.empty((N, K), dtype=torch.float64, device=lam.device)
-        value = torch.zeros((), dtype=torch.float64, device=lam.device)
-        step = max(1, PRIOR_ROWS // lam.shape[1])
-        for a in range(0, N, step):  # row blocks: float64 work stays in cache
-            b = min(a + step, N)
-            delta, solved = _work_buffers((b - a,) + tuple(lam.shape[1:]), lam.device)
-            delta.copy_(lam[a:b])  # contiguous float64 copy, whatever λ's layout
-            disease = delta[:, :K]
-            disease.sub_(reference.unsqueeze(0))
-            disease.sub_(offsets[a:b].unsqueeze(2))
-            delta[:, K:].sub_(healthy_mean)
-            torch.mm(delta.view(-1, T), precision, out=solved.view(-1, T))  # P δ
-            value += torch.dot(delta.view(-1), solved.view(-1))
-            if want_lam:
-                grad_lam[a:b] = solved
-            if want_gamma:
-                torch.sum(solved[:, :K], dim=2, out=row_sums[a:b])
-        value = 0.5 * value
-        grad_gamma = -(G.T @ row_sums).to(gamma.dtype) if want_gamma else None
-        ctx.grads = (grad_lam, grad_gamma)
-        return value
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        grad_lam, grad_gamma = ctx.grads
-        ctx.grads = None
-        scale = grad_output.to(torch.float64)
-        return (
-            None if grad_lam is None else grad_lam * scale.to(grad_lam.dtype),
-            None if grad_gamma is None else grad_gamma * scale.to(grad_gamma.dtype),
-            None,
-            None,
-            None,
-            None,
-        )
-
-
-def _centered_lambda_prior(params, priors: ModelPriors) -> torch.Tensor:
-    """Q_λ of the centered parameterisation, fused (same value as the composition)."""
+def _centered_lambda_inputs(params, priors: ModelPriors) -> tuple:
+    """Checked inputs of the fused Q_λ: G, r, h, P on λ's device (float64)."""
     lam, gamma = params["lam"], params["gamma"]
     _check_tensors(G=priors.G, gamma=gamma, reference=priors.reference)
     P, K = priors.G.shape[1], priors.reference.shape[0]
@@ -259,14 +186,18 @@ def _centered_lambda_prior(params, priors: ModelPriors) -> torch.Tensor:
             f"lam must have T = {prior.n_times} ages, got shape {tuple(lam.shape)}"
         )
     device = lam.device
-    return _CenteredLambdaPrior.apply(
-        lam,
-        gamma,
+    return (
         priors.G.to(device=device, dtype=torch.float64),
         priors.reference.to(device=device, dtype=torch.float64),
         float(priors.healthy_mean),
         prior.precision_tensor(device),
     )
+
+
+def _centered_lambda_prior(params, priors: ModelPriors) -> torch.Tensor:
+    """Q_λ of the centered parameterisation, fused (same value as the composition)."""
+    fixed = _centered_lambda_inputs(params, priors)
+    return CenteredLambdaPrior.apply(params["lam"], params["gamma"], *fixed)
 
 
 def map_objective(
@@ -308,12 +239,22 @@ def map_objective(
             )
         lam, phi = params["lam"], params["phi"]
         dev_phi = phi - phi_prior_mean(priors.mu.to(params["psi"]), params["psi"])
-        q_lambda = _centered_lambda_prior(params, priors)
-    else:
-        lam, phi, dev_lam, dev_phi = signature_parameters(
-            params, priors, parameterization
+        fixed = _centered_lambda_inputs(params, priors)
+        kappa_value = params["kappa"] if kappa is None else kappa
+        N, D = lam.shape[0], phi.shape[1]
+        s, kappa_t, plan = likelihood._prepare(
+            lam, phi, kappa_value, E, event, chunk_size, eps
         )
-        q_lambda = priors.lambda_prior.quadratic_form_torch(dev_lam)
+        # NLL/N + (W/N) Q_λ in one pass, one gradient array for λ (._centered)
+        value, nll, q_lambda = CenteredObjective.apply(
+            lam, s, kappa_t, params["gamma"], *fixed, plan, float(eps), 1.0 / N,
+            priors.prior_weight / N,
+        )
+        q_phi = priors.phi_prior.quadratic_form_torch(dev_phi)
+        loss = value + priors.prior_weight * q_phi / D
+        return ObjectiveTerms(loss, float(nll), float(q_lambda), float(q_phi.detach()))
+    lam, phi, dev_lam, dev_phi = signature_parameters(params, priors, parameterization)
+    q_lambda = priors.lambda_prior.quadratic_form_torch(dev_lam)
     kappa_value = params["kappa"] if kappa is None else kappa
     N, D = lam.shape[0], phi.shape[1]
     nll = signature_nll(lam, phi, kappa_value, E, event, chunk_size=chunk_size, eps=eps)

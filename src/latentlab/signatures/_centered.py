@@ -1,0 +1,169 @@
+"""Fused terms of the centered MAP objective (private; see :mod:`.objective`).
+
+* :class:`CenteredLambdaPrior`: Q_λ = ½ Σ_ik δ_ikᵀ P δ_ik with
+  δ = λ − (r_k + G_i γ_k) (healthy: λ − h), in float64 row blocks
+  (:func:`prior_pass`).
+* :class:`CenteredObjective`: NLL/N + (W/N) Q_λ in one pass: the fused
+  likelihood kernel writes ∂NLL/∂λ into one array and the λ prior adds its
+  gradient to it block by block, so λ gets a single gradient array per epoch
+  (no second array, no scaling or summing passes over (N, K+1, T) arrays), and
+  that array is reused from epoch to epoch once the optimiser has let go of it
+  (:func:`._kernel.recycled_empty`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from latentlab.signatures import _kernel
+from latentlab.signatures.likelihood import _fused_terms
+
+_WORK: dict = {}  # the last (δ, P δ) float64 buffers, reused between epochs
+#: Trajectories (rows of λ's (N·(K+1), T) view) per block of the fused λ prior.
+PRIOR_ROWS = 8192
+
+
+def _work_buffers(shape: tuple, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two float64 buffers of ``shape`` (kept: fresh ones page-fault each epoch)."""
+    if torch.device(device).type != "cpu":  # the CUDA caching allocator reuses memory
+        return tuple(
+            torch.empty(shape, dtype=torch.float64, device=device) for _ in range(2)
+        )
+    key = (shape, str(device))
+    if key not in _WORK:
+        _WORK.clear()  # the cast buffer too
+        _WORK[key] = tuple(
+            torch.empty(shape, dtype=torch.float64, device=device) for _ in range(2)
+        )
+    return _WORK[key]
+
+
+def _cast_buffer(x: torch.Tensor, dtype) -> torch.Tensor:
+    """``x`` converted to ``dtype`` in a buffer kept with the work buffers."""
+    key = ("cast", tuple(x.shape), dtype, str(x.device))
+    if key not in _WORK:
+        _WORK[key] = torch.empty(x.shape, dtype=dtype, device=x.device)
+    return _WORK[key].copy_(x)
+
+
+def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
+               alpha: float = 1.0, beta: float | None = None, want_gamma: bool = True):
+    """Q_λ (float64 0-d) and ∂Q/∂γ (or None), in row blocks of detached λ.
+
+    Per block of people a float64 copy of λ is turned into δ in place, one
+    matrix product gives P δ and one dot product adds to Q. Where ``grad`` (an
+    array like λ) is given, its rows become α P δ (``beta`` None) or
+    β grad + α P δ; ∂Q/∂γ = −Gᵀ Σ_t (P δ)[:, :K] is formed in the same pass.
+    """
+    K, T = reference.shape
+    N = lam.shape[0]
+    offsets = G @ gamma.to(torch.float64)  # (N, K)
+    row_sums = (
+        torch.empty((N, K), dtype=torch.float64, device=lam.device) if want_gamma else None
+    )
+    value = torch.zeros((), dtype=torch.float64, device=lam.device)
+    step = max(1, PRIOR_ROWS // lam.shape[1])
+    for a in range(0, N, step):  # row blocks: float64 work stays in cache
+        b = min(a + step, N)
+        delta, solved = _work_buffers((b - a,) + tuple(lam.shape[1:]), lam.device)
+        delta.copy_(lam[a:b])  # contiguous float64 copy, whatever λ's layout
+        disease = delta[:, :K]
+        disease.sub_(reference.unsqueeze(0))
+        disease.sub_(offsets[a:b].unsqueeze(2))
+        delta[:, K:].sub_(healthy_mean)
+        torch.mm(delta.view(-1, T), precision, out=solved.view(-1, T))  # P δ
+        value += torch.dot(delta.view(-1), solved.view(-1))
+        if want_gamma:
+            torch.sum(solved[:, :K], dim=2, out=row_sums[a:b])
+        if grad is not None and beta is None:
+            grad[a:b] = solved if alpha == 1.0 else solved.mul_(alpha)
+        elif grad is not None:
+            part = solved
+            if grad.dtype != solved.dtype:  # a mixed-dtype add_ is many times slower
+                part = _cast_buffer(solved, grad.dtype)
+            grad[a:b].mul_(beta).add_(part, alpha=alpha)
+    grad_gamma = -(G.T @ row_sums) if want_gamma else None
+    return 0.5 * value, grad_gamma
+
+
+class CenteredLambdaPrior(torch.autograd.Function):
+    """Q_λ of the centered parameterisation (:func:`prior_pass`) with its gradients
+    for λ and γ (about half the passes of the plain composition)."""
+
+    @staticmethod
+    def forward(ctx, lam, gamma, G, reference, healthy_mean, precision):
+        want_lam, want_gamma = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grad_lam = torch.empty_like(lam) if want_lam else None
+        value, grad_gamma = prior_pass(
+            lam.detach(), gamma.detach(), G, reference, healthy_mean, precision,
+            grad_lam, want_gamma=want_gamma,
+        )
+        ctx.grads = (grad_lam, None if grad_gamma is None else grad_gamma.to(gamma.dtype))
+        return value
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad_lam, grad_gamma = ctx.grads
+        ctx.grads = None  # scaled in place below: a second backward would fail here
+        scale = grad_output.to(torch.float64)
+        return (
+            None if grad_lam is None else grad_lam.mul_(scale.to(grad_lam.dtype)),
+            None if grad_gamma is None else grad_gamma * scale.to(grad_gamma.dtype),
+            None,
+            None,
+            None,
+            None,
+        )
+
+
+class CenteredObjective(torch.autograd.Function):
+    """``nll_scale`` NLL + ``prior_scale`` Q_λ, fused; also returns NLL and Q_λ
+    (float64, not differentiable).
+
+    Inputs: λ, s = σ(φ), κ, γ (differentiable); G, r, h, P, the likelihood plan,
+    eps and the two scales (fixed).
+    """
+
+    @staticmethod
+    def forward(ctx, lam, s, kappa, gamma, G, reference, healthy_mean, precision,
+                plan, eps, nll_scale, prior_scale):
+        want = any(ctx.needs_input_grad[:3])
+        want_gamma = ctx.needs_input_grad[3]
+        kappa_value = float(kappa.detach())
+        grad_lam = (
+            _kernel.recycled_empty(tuple(lam.shape), lam, "objective") if want else None
+        )
+        lam_values = lam.detach()
+        nll, grad_s, s_T = _fused_terms(
+            lam_values, s.detach(), kappa_value, plan, eps, grad_lam
+        )
+        q, grad_gamma = prior_pass(
+            lam_values, gamma.detach(), G, reference, healthy_mean, precision,
+            grad_lam, alpha=prior_scale, beta=nll_scale, want_gamma=want_gamma,
+        )
+        grads = [grad_lam, None, None, None]
+        if want:
+            # ∂/∂κ = Σ g Σ_k θ σ(φ): from the small (T, K1, D) sum
+            grads[1] = (grad_s * (kappa_value * nll_scale)).permute(1, 2, 0)
+            grads[2] = ((grad_s * s_T).sum() * (nll_scale / kappa_value)).to(kappa.dtype)
+        if want_gamma:
+            grads[3] = (grad_gamma * prior_scale).to(gamma.dtype)
+        ctx.grads = grads
+        value = nll_scale * nll + prior_scale * q
+        nll, q = nll.detach().clone(), q.detach().clone()
+        ctx.mark_non_differentiable(nll, q)
+        return value, nll, q
+
+    @staticmethod
+    def backward(ctx, grad_value, _grad_nll, _grad_q):
+        grad_lam, grad_s, grad_kappa, grad_gamma = ctx.grads
+        ctx.grads = None  # ∂/∂λ is scaled in place: a second backward fails here
+        go = float(grad_value)
+        if grad_lam is not None and go != 1.0:
+            grad_lam.mul_(go)
+        return (
+            grad_lam,
+            None if grad_s is None else grad_s * go,
+            None if grad_kappa is None else (grad_kappa * go).reshape(()),
+            None if grad_gamma is None else grad_gamma * go,
+        ) + (None,) * 8
