@@ -74,7 +74,7 @@ class ViewState:
     moments: tuple | None = None  # (key, ⟨x⟩, ⟨x²⟩) of the linear predictor, see linear_moments
     zeta_cache: tuple | None = None  # (ζ, λ(ζ)) of a Bernoulli view, (ζ, g(ζ)) of a Poisson view
     log_factorial: float | None = None  # Σ ln y! over observed entries of a Poisson view
-    sign: np.ndarray | None = None  # 2y − 1 where observed (Bernoulli view), else 0
+    low: tuple | None = None  # (dtype, 2y − 1 or y, mask, κ) for the bound refresh
     bound: _bounds.BoundCache | None = None  # the bound's ELBO pieces at the current ζ
 
     @property
@@ -155,8 +155,17 @@ def linear_moments(state: State, vs: ViewState) -> tuple[np.ndarray, np.ndarray]
     return mean, second
 
 
-def refresh_likelihood(view: ViewData, state: State, vs: ViewState) -> None:
-    """Set the precision and the data the Gaussian updates see (the "Y node")."""
+REFRESH_DTYPE = np.float32  # the elementwise N × D passes of the local bounds
+
+
+def refresh_likelihood(view: ViewData, state: State, vs: ViewState, dtype=None) -> None:
+    """Set the precision and the data the Gaussian updates see (the "Y node").
+
+    The local bounds of Bernoulli and Poisson views are refreshed in ``dtype``
+    (default :data:`REFRESH_DTYPE`, float32: these passes are memory-bound and
+    float32 halves their traffic); the precision and pseudo-data handed to the
+    updates, and every sum, are float64.
+    """
     if view.likelihood == "gaussian":
         tau = vs.tau_a / vs.tau_b
         if view.row_wise:
@@ -167,19 +176,29 @@ def refresh_likelihood(view: ViewData, state: State, vs: ViewState) -> None:
         return
     mean, second = linear_moments(state, vs)
     weights = vs.mask if vs.mask is not None else view.observed.astype(float)
+    dtype = np.dtype(REFRESH_DTYPE if dtype is None else dtype)
+    if vs.low is None or vs.low[0] != dtype:  # the view's constant arrays in dtype
+        data = view.Y
+        if view.likelihood == "bernoulli":
+            data = (2.0 * view.Y - 1.0) * weights
+        curvature = None if vs.curvature is None else vs.curvature.astype(dtype)
+        vs.low = (dtype, data.astype(dtype), weights.astype(dtype), curvature)
+    _, data, low_weights, low_curvature = vs.low
     # one pass of tanh/softplus/log per iteration; the ELBO reuses vs.bound
     if view.likelihood == "bernoulli":
-        if vs.sign is None:
-            vs.sign = (2.0 * view.Y - 1.0) * weights
-        tau, pseudo, vs.bound = _bounds.bernoulli_refresh(vs.sign, second, weights)
+        tau, pseudo, vs.bound = _bounds.bernoulli_refresh(
+            data, second.astype(dtype, copy=False), low_weights)
+        tau = tau.astype(np.float64, copy=False)
         vs.precision = Precision(view.rows, full=tau)
     else:
         tau = weights
-        pseudo, vs.bound = _bounds.poisson_refresh(view.Y, mean, vs.curvature, weights)
+        pseudo, vs.bound = _bounds.poisson_refresh(
+            data, mean.astype(dtype, copy=False), low_curvature, low_weights)
         if view.row_wise:
             vs.precision = Precision(view.rows, tau=vs.curvature)
         else:
             vs.precision = Precision(view.rows, tau=vs.curvature, mask=vs.mask)
+    pseudo = pseudo.astype(np.float64, copy=False)
     vs.zeta = vs.bound.zeta
     vs.zeta_cache = None
     # intercept Σ_n τ(ŷ − ⟨zw⟩) / Σ_n τ with ⟨zw⟩ = ⟨x⟩ − b (as _lik.weighted_intercept)
