@@ -182,7 +182,11 @@ def hot_cold_ladder(cohort, cfg, master, training, enrollment, horizon, rtol):
             hazards = carry_forward(fit.pi(eps=1e-8), enrollment)
         seconds = time.perf_counter() - began
         score = score_prediction(
-            hazards, held, enrollment=enrollment, diseases=group, horizon=horizon,
+            hazards,
+            held,
+            enrollment=enrollment,
+            diseases=group,
+            horizon=horizon,
             n_boot=0,
         )
         risk = dynamic_risk(hazards, group, window)[scored]
@@ -352,9 +356,13 @@ def twice_minus_rule(points):
     out = {}
     for kind in ("hot", "cold"):
         at = {p["seed"]: p for p in points if p["kind"] == kind}
-        stop = {p["seed"]: p for p in points if p["kind"] == kind and p["budget"] == "rule"}
+        stop = {
+            p["seed"]: p for p in points if p["kind"] == kind and p["budget"] == "rule"
+        }
         twice = {
-            p["seed"]: p for p in points if p["kind"] == kind and p["budget"] == "2x rule"
+            p["seed"]: p
+            for p in points
+            if p["kind"] == kind and p["budget"] == "2x rule"
         }
         row = {}
         for key in ("forward_nll", "auc", "hazard_ratio", "rank_corr_true"):
@@ -446,8 +454,7 @@ def markdown(r: dict) -> str:
     ]
     for kind, row in r["hot_vs_cold"]["twice_minus_rule"].items():
         cells = [
-            f"{_pm(row, key, 3)} "
-            f"(max {row[key + '_max_abs']:.3g})"
+            f"{_pm(row, key, 3)} (max {row[key + '_max_abs']:.3g})"
             for key in ("forward_nll", "auc", "rank_corr_true", "hazard_ratio")
         ]
         lines.append(f"| {kind} | " + " | ".join(cells) + " |")

@@ -23,7 +23,9 @@ def test_relative_change_is_mean_change_per_epoch_over_the_window():
 def test_rule_is_scale_free():
     history = list(100.0 + 50.0 * np.exp(-0.1 * np.arange(200)))
     first = [relative_change_met(history[:n], 1e-4) for n in range(1, 201)]
-    scaled = [relative_change_met([1e3 * h for h in history[:n]], 1e-4) for n in range(1, 201)]
+    scaled = [
+        relative_change_met([1e3 * h for h in history[:n]], 1e-4) for n in range(1, 201)
+    ]
     assert first == scaled and any(first) and not all(first)
 
 
@@ -33,14 +35,23 @@ def test_rule_needs_patience_consecutive_checks():
     assert relative_change_met(history[:5], 1e-9, window=2, patience=1)
     assert not relative_change_met(history[:5], 1e-9, window=2, patience=2)
     assert not relative_change_met(history, 1e-9, window=2, patience=1)
-    assert relative_change_met([5.0, 4.0, 3.0, 3.0, 3.0, 3.0], 1e-9, window=2, patience=2)
+    assert relative_change_met(
+        [5.0, 4.0, 3.0, 3.0, 3.0, 3.0], 1e-9, window=2, patience=2
+    )
 
 
 def _quadratic_loop(rtol, n_epochs, **options):
     x = torch.tensor([3.0, -2.0], dtype=torch.float64, requires_grad=True)
     optimiser = torch.optim.Adam([x], lr=0.05)
-    return adam_loop(lambda: 1.0 + (x**2).sum(), optimiser, n_epochs, tol=None, rtol=rtol,
-                     verbose=False, **options)
+    return adam_loop(
+        lambda: 1.0 + (x**2).sum(),
+        optimiser,
+        n_epochs,
+        tol=None,
+        rtol=rtol,
+        verbose=False,
+        **options,
+    )
 
 
 def test_adam_loop_stops_where_the_rule_first_holds():
@@ -70,17 +81,21 @@ def test_adam_loop_refuses_bad_rule_options():
 
 @pytest.fixture(scope="module")
 def sim():
-    return simulate_signatures(n_individuals=60, n_diseases=6, n_times=12, n_signatures=2, rng=0)
+    return simulate_signatures(
+        n_individuals=60, n_diseases=6, n_times=12, n_signatures=2, rng=0
+    )
 
 
 def test_fit_signatures_relative_rule(sim):
-    loose = fit_signatures(sim.data, 2, n_epochs=2000, tol=None, rtol=1e-3, rng=0,
-                           verbose=False)
+    loose = fit_signatures(
+        sim.data, 2, n_epochs=2000, tol=None, rtol=1e-3, rng=0, verbose=False
+    )
     assert loose.converged and loose.n_iter < 2000
     assert relative_change_met(loose.history, 1e-3)
     assert not relative_change_met(loose.history[:-1], 1e-3)
-    capped = fit_signatures(sim.data, 2, n_epochs=30, tol=None, rtol=1e-9, rng=0,
-                            verbose=False)
+    capped = fit_signatures(
+        sim.data, 2, n_epochs=30, tol=None, rtol=1e-9, rng=0, verbose=False
+    )
     assert capped.n_iter == 30 and not capped.converged
     # the same start and steps: the capped fit is the loose fit's first 30 epochs
     np.testing.assert_allclose(capped.history, loose.history[:30], rtol=1e-6)
@@ -104,10 +119,17 @@ def test_lambda_only_fit_uses_the_same_rule():
     from latentlab.signatures.data import SurvivalData
 
     phi = np.stack([np.full((3, 6), -1.0), np.full((3, 6), -6.0)])
-    ckpt = Checkpoint(phi=phi, psi=np.zeros((2, 3)), gamma=np.zeros((1, 1)), kappa=1.0,
-                      prevalence_logit=np.zeros((3, 6)), reference_logit=np.zeros((1, 6)),
-                      covariate_mean=np.zeros(1), covariate_scale=np.ones(1),
-                      signature_labels=("s0", "healthy"))
+    ckpt = Checkpoint(
+        phi=phi,
+        psi=np.zeros((2, 3)),
+        gamma=np.zeros((1, 1)),
+        kappa=1.0,
+        prevalence_logit=np.zeros((3, 6)),
+        reference_logit=np.zeros((1, 6)),
+        covariate_mean=np.zeros(1),
+        covariate_scale=np.ones(1),
+        signature_labels=("s0", "healthy"),
+    )
     E = np.array([[5, 2, 5], [5, 5, 5], [3, 5, 5], [5, 5, 1]])
     data = SurvivalData(E=E, event=E < 5, G=np.zeros((4, 1)), n_times=6)
     fit = FixedSignaturePredictor(ckpt, n_epochs=5000, tol=1e-4).fit(data, rng=0)

@@ -25,15 +25,33 @@ def setting():
 
 def test_both_fits_stop_by_the_same_rule(setting):
     cohort, training, master, group = setting
-    common = dict(clusters=training.clusters, psi=training.psi, enrollment=4,
-                  diseases=group, horizon=4, true_hazards=cohort.batch_truth(3).pi())
+    common = dict(
+        clusters=training.clusters,
+        psi=training.psi,
+        enrollment=4,
+        diseases=group,
+        horizon=4,
+        true_hazards=cohort.batch_truth(3).pi(),
+    )
     rows = hot_and_cold(master, cohort.batch(3), 2, seeds=[0, 1], rtol=1e-3, **common)
-    assert [(r.kind, r.seed) for r in rows] == [("hot", 0), ("cold", 0), ("hot", 1),
-                                               ("cold", 1)]
+    assert [(r.kind, r.seed) for r in rows] == [
+        ("hot", 0),
+        ("cold", 0),
+        ("hot", 1),
+        ("cold", 1),
+    ]
     assert all(r.converged and r.epochs >= 13 for r in rows)  # window 10 + patience 3
     assert all(r.hazard_ratio > 0 and 0 <= r.auc <= 1 for r in rows)
-    capped = hot_and_cold(master, cohort.batch(3), 2, seeds=[0], rtol=1e-12,
-                          max_epochs_hot=15, max_epochs_cold=15, **common)
+    capped = hot_and_cold(
+        master,
+        cohort.batch(3),
+        2,
+        seeds=[0],
+        rtol=1e-12,
+        max_epochs_hot=15,
+        max_epochs_cold=15,
+        **common,
+    )
     assert [(r.epochs, r.converged) for r in capped] == [(15, False), (15, False)]
 
 
