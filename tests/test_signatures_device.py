@@ -374,3 +374,34 @@ def test_gpu_lambda_fit_matches_cpu():
         predict_hazards(ckpt, cpu.lam),
         rtol=1e-10,
     )
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 64])
+def test_clamp_at_some_ages_only_matches_dense(chunk, layout):
+    """φ rising steeply with age: the lower clamp binds at early ages and the upper
+    one at late ages only, so the age-major kernel clamps some ages of a block and
+    not others (its bound on π decides); value and gradients match the dense
+    straight-through clamp."""
+    E, event, lam, phi = _problem(12, N=19, D=5, K1=3, rng=7)
+    phi = phi + np.linspace(-20.0, 24.0, 12)  # ages: π from ~1e-9 to 1 − 1e-10
+    grads = []
+    for fused in (True, False):
+        lam_t = torch.tensor(lam, requires_grad=True)
+        phi_t = torch.tensor(phi, requires_grad=True)
+        kappa = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+        if fused:
+            with pytest.warns(RuntimeWarning, match="clamp binds"):
+                loss = signature_nll(lam_t, phi_t, kappa, E, event, chunk_size=chunk)
+        else:
+            pi = kappa * torch.einsum(
+                "nkt,kdt->ndt", torch.softmax(lam_t, 1), torch.sigmoid(phi_t)
+            )
+            loss = survival_nll_from_pi(pi, E, event)
+        loss.backward()
+        grads.append((float(loss.detach()), lam_t.grad, phi_t.grad, kappa.grad))
+    (l1, *g1), (l2, *g2) = grads
+    assert l1 == pytest.approx(l2, rel=1e-12)
+    # at the upper clamp ∂/∂π = 1/eps = 1e6, and the dense reference forms 1 − p with
+    # p = fl(1 − eps), 1e−10 relative off: round-off of that size, then cancellation
+    for a, b in zip(g1, g2):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)

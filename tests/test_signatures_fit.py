@@ -213,3 +213,96 @@ def test_fused_lambda_prior_matches_the_composition(monkeypatch):
     assert q1 == pytest.approx(q2, rel=1e-12)
     for a, b in zip(g1, g2):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-9)
+
+
+def _centered_problem(N=40, K=3, T=11, P=4, D=6, rng=0):
+    g = np.random.default_rng(rng)
+    priors = ModelPriors(
+        mu=torch.tensor(g.normal(-3.0, 1.0, size=(D, T))),
+        reference=torch.tensor(g.normal(size=(K, T))),
+        G=torch.tensor(g.normal(size=(N, P))),
+        lambda_prior=GaussianProcessPrior(T, T / 4),
+        phi_prior=GaussianProcessPrior(T, T / 3),
+        prior_weight=0.3,  # large, so the prior terms weigh in the gradients
+    )
+    E = torch.tensor(g.integers(0, T, size=(N, D)))
+    E[: N // 4] = torch.minimum(E[: N // 4], torch.tensor(3))  # early exits
+    event = torch.tensor(g.uniform(size=(N, D)) < 0.4)
+    values = dict(
+        lam=g.normal(size=(N, K + 1, T)),
+        phi=g.normal(-2.0, 1.0, size=(K + 1, D, T)),
+        psi=g.normal(size=(K + 1, D)),
+        gamma=g.normal(size=(P, K)),
+        kappa=np.array(0.8),
+    )
+    return priors, E, event, values
+
+
+def test_fused_centered_objective_matches_the_composition():
+    """map_objective's fused centered path (one pass for NLL/N + (W/N) Q_λ, one
+    gradient array for λ) equals NLL/N + W (Q_λ/N + Q_φ/D) composed from
+    signature_nll and the GP quadratic forms: value, parts and all gradients."""
+    from latentlab.signatures import signature_nll
+    from latentlab.signatures.objective import signature_parameters
+
+    priors, E, event, values = _centered_problem()
+    N, D = E.shape
+    results = []
+    for fused in (True, False):
+        params = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
+        if fused:
+            terms = map_objective(params, E, event, priors, chunk_size=7)
+            loss, parts = terms.loss, (terms.nll, terms.q_lambda, terms.q_phi)
+        else:
+            lam, phi, dev_lam, dev_phi = signature_parameters(params, priors)
+            nll = signature_nll(lam, phi, params["kappa"], E, event)
+            q_lam = priors.lambda_prior.quadratic_form_torch(dev_lam)
+            q_phi = priors.phi_prior.quadratic_form_torch(dev_phi)
+            loss = nll / N + priors.prior_weight * (q_lam / N + q_phi / D)
+            parts = tuple(float(x.detach()) for x in (nll, q_lam, q_phi))
+        (2.5 * loss).backward()  # a scale other than 1 reaches the backward passes
+        results.append((float(loss.detach()), parts, {k: p.grad for k, p in params.items()}))
+    (l1, p1, g1), (l2, p2, g2) = results
+    assert l1 == pytest.approx(l2, rel=1e-12)
+    assert p1 == pytest.approx(p2, rel=1e-12)
+    for name in values:
+        torch.testing.assert_close(g1[name], g2[name], rtol=1e-10, atol=1e-12)
+
+
+def test_recycled_gradient_array_never_changes_a_gradient_still_held():
+    """The fused objective reuses λ's gradient array between epochs only once
+    nothing refers to it: a gradient kept by the caller stays as it was, and
+    every epoch's gradient equals a fresh computation."""
+    priors, E, event, values = _centered_problem(rng=1)
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
+    lam = params["lam"]
+
+    def gradient():
+        lam.grad = None
+        map_objective(params, E, event, priors).loss.backward()
+        return lam.grad
+
+    first = gradient()
+    kept = first.clone()
+    with torch.no_grad():
+        lam.add_(0.1)
+    second = gradient()  # `first` is still held here: a new array
+    assert second.data_ptr() != first.data_ptr()
+    torch.testing.assert_close(first, kept, rtol=0, atol=0)
+    address, expected = second.data_ptr(), second.clone()
+    del second
+    third = gradient()  # nothing holds the second array any more: reused
+    assert third.data_ptr() == address
+    torch.testing.assert_close(third, expected, rtol=0, atol=0)
+    fresh = {k: torch.tensor(v.detach().numpy(), requires_grad=True) for k, v in params.items()}
+    map_objective(fresh, E, event, priors).loss.backward()
+    torch.testing.assert_close(third, fresh["lam"].grad, rtol=1e-12, atol=1e-14)
+
+
+def test_fused_objective_refuses_a_second_backward():
+    priors, E, event, values = _centered_problem(rng=2)
+    params = {k: torch.tensor(v, requires_grad=True) for k, v in values.items()}
+    loss = map_objective(params, E, event, priors).loss
+    loss.backward(retain_graph=True)
+    with pytest.raises(TypeError):
+        loss.backward()
