@@ -23,26 +23,10 @@ from latentlab.signatures.evaluation import (
     signature_contrasts,
     window_outcomes,
 )
-from latentlab.signatures.fit import fit_signatures
+from latentlab.signatures.fit import fit_signatures, relative_change
 from latentlab.signatures.init import initialize
 
-__all__ = ["relative_change", "heldout_study", "seed_spread"]
-
-
-def relative_change(history: Sequence[float], window: int = 10) -> float:
-    """Mean relative change per epoch of ``history`` over its last ``window`` epochs.
-
-    Examples
-    --------
-    >>> from latentlab.signatures.heldout import relative_change
-    >>> relative_change([12.0, 11.0, 10.0], window=2)
-    0.1
-    """
-    h = np.asarray(history, dtype=float)
-    window = check_integer(window, "window", minimum=1)
-    if h.ndim != 1 or h.size <= window:
-        raise ValueError(f"history must be 1-D with more than {window} values, got shape {h.shape}")
-    return float(abs(h[-1 - window] - h[-1]) / window / abs(h[-1]))
+__all__ = ["heldout_study", "seed_spread"]
 
 
 def heldout_study(
