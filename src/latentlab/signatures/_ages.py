@@ -49,6 +49,8 @@ class Block(NamedTuple):
     ev_bounds: list
     after: torch.Tensor
     after_counts: list
+    ev_cells: list  # per age: ev_cell[a:b] (a view) or None
+    after_cells: list  # per age: after[:count] (a view) or None
 
 
 def plan(E: torch.Tensor, event: torch.Tensor, block: int, n_times: int) -> list:
@@ -78,9 +80,14 @@ def _build(E: torch.Tensor, event: torch.Tensor, block: int, T: int) -> list:
         after = (d2 * n + i2)[by_exit]
         after_counts = torch.searchsorted(left, ages[:T_c]).tolist()  # # E < t
         rows = slice(start, stop) if identity else people
+        ev_cell = d * n + i
+        ev_cells = [
+            ev_cell[a:b] if b > a else None for a, b in zip(ev_bounds, ev_bounds[1:])
+        ]
+        after_cells = [after[:k] if k else None for k in after_counts]
         blocks.append(
-            Block(start, stop, rows, T_c, d * n + i, t * n + i, d * T + t,
-                  ev_bounds, after, after_counts)
+            Block(start, stop, rows, T_c, ev_cell, t * n + i, d * T + t,
+                  ev_bounds, after, after_counts, ev_cells, after_cells)
         )
     return blocks
 
@@ -213,17 +220,16 @@ def block_terms(
         g_t = w.t()
         theta_ages, grad_ages = theta.unbind(1), grad_theta.unbind(1)
         s_ages, grad_s_ages = f.by_age.unbind(0), grad_s.unbind(0)
-    bounds, after, counts = block.ev_bounds, block.after, block.after_counts
+    bounds, ev_cells, after_cells = block.ev_bounds, block.ev_cells, block.after_cells
     ones, zeros = buffers.ones, buffers.zeros
     for t in range(T_c):
         torch.mm(aug[t], thetas[t], out=w)  # w = 1 − π at age t, (D, n)
         clamped = flags is not None and flags[t]
         if clamped:
             w.clamp_(eps, 1 - eps)
-        k = counts[t]
-        cells = after[:k] if k else None
-        if k:
-            w_flat.scatter_(0, cells, ones[:k])  # w = 1 after E
+        cells = after_cells[t]
+        if cells is not None:
+            w_flat.scatter_(0, cells, ones)  # w = 1 after E (src may be longer)
         if count_high and clamped:
             n_high += torch.count_nonzero(w <= eps)
         if t % group:
@@ -235,11 +241,10 @@ def block_terms(
             total -= product.sum(dtype=torch.float64)
         if want:  # w becomes g = ∂(−ℓ)/∂π: 1 / w at risk, 0 after E, −1/π at events
             w.reciprocal_()
-            if k:
-                w_flat.scatter_(0, cells, zeros[:k])
-            a, b = bounds[t], bounds[t + 1]
-            if b > a:
-                w_flat.scatter_(0, block.ev_cell[a:b], minus_inv[a:b])
+            if cells is not None:
+                w_flat.scatter_(0, cells, zeros)
+            if ev_cells[t] is not None:
+                w_flat.scatter_(0, ev_cells[t], minus_inv[bounds[t] : bounds[t + 1]])
             torch.mm(s_ages[t], w, out=grad_ages[t])  # ∂/∂θ at age t, (K1, n)
             grad_s_ages[t].addmm_(theta_ages[t], g_t)
     if want:

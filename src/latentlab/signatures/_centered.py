@@ -40,7 +40,9 @@ def _work_buffers(shape: tuple, device) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _cast_buffer(x: torch.Tensor, dtype) -> torch.Tensor:
-    """``x`` converted to ``dtype`` in a buffer kept with the work buffers."""
+    """``x`` converted to ``dtype`` in a buffer kept with the work buffers (CPU)."""
+    if x.device.type != "cpu":  # the CUDA caching allocator reuses memory
+        return x.to(dtype)
     key = ("cast", tuple(x.shape), dtype, str(x.device))
     if key not in _WORK:
         _WORK[key] = torch.empty(x.shape, dtype=dtype, device=x.device)
