@@ -246,7 +246,9 @@ CATEGORIES = {
     "aten::index_copy_": "cells after E and events (gather / scatter)",
     "aten::_index_put_impl_": "cells after E and events (gather / scatter)",
     "aten::scatter_": "cells after E and events (gather / scatter)",
-    "aten::reciprocal_": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
+    "aten::reciprocal_": (
+        "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)"
+    ),
     "aten::exp_": "softmax, sigmoid and their backward",
     "aten::amax": "softmax, sigmoid and their backward",
     "aten::_softmax": "softmax, sigmoid and their backward",
@@ -299,8 +301,8 @@ def run_profile(size: dict, n_epochs: int, previous: str | None, cache: str | No
 
         fit_module.adam_loop = loop
         try:
-            fit_signatures(data, size["n_signatures"], init=init, n_epochs=n_epochs + 1, tol=None,
-                           verbose=False, num_threads=1, chunk_size=chunk)
+            fit_signatures(data, size["n_signatures"], init=init, n_epochs=n_epochs + 1,
+                           tol=None, verbose=False, num_threads=1, chunk_size=chunk)
         finally:
             fit_module.adam_loop = original
         per_epoch: dict[str, float] = {}
@@ -370,7 +372,8 @@ def write_results(rows: list[dict], note: str, profile: dict | None = None) -> N
                         key=lambda g: -profile["tables"]["ours"]["categories"].get(g, 0.0))
         lines += ["", "## Where the time goes", "",
                   f"CPU seconds per fit epoch by operation at N = {profile['n_individuals']:,}, one torch thread "
-                  f"(so the profiler sees every operation; mean of {profile['epochs']} epochs after the first, "
+                  f"(so the profiler sees every operation; mean of {profile['epochs']} epochs "
+                  "after the first, "
                   f"load {profile['load']:.1f}). An epoch is the objective, its gradient and the Adam step.", "",
                   "| operation | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
         for g in groups:

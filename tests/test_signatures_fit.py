@@ -261,7 +261,8 @@ def test_fused_centered_objective_matches_the_composition():
             loss = nll / N + priors.prior_weight * (q_lam / N + q_phi / D)
             parts = tuple(float(x.detach()) for x in (nll, q_lam, q_phi))
         (2.5 * loss).backward()  # a scale other than 1 reaches the backward passes
-        results.append((float(loss.detach()), parts, {k: p.grad for k, p in params.items()}))
+        grads = {k: p.grad for k, p in params.items()}
+        results.append((float(loss.detach()), parts, grads))
     (l1, p1, g1), (l2, p2, g2) = results
     assert l1 == pytest.approx(l2, rel=1e-12)
     assert p1 == pytest.approx(p2, rel=1e-12)
@@ -294,7 +295,10 @@ def test_recycled_gradient_array_never_changes_a_gradient_still_held():
     third = gradient()  # nothing holds the second array any more: reused
     assert third.data_ptr() == address
     torch.testing.assert_close(third, expected, rtol=0, atol=0)
-    fresh = {k: torch.tensor(v.detach().numpy(), requires_grad=True) for k, v in params.items()}
+    fresh = {
+        k: torch.tensor(v.detach().numpy(), requires_grad=True)
+        for k, v in params.items()
+    }
     map_objective(fresh, E, event, priors).loss.backward()
     torch.testing.assert_close(third, fresh["lam"].grad, rtol=1e-12, atol=1e-14)
 

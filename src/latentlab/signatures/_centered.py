@@ -20,7 +20,8 @@ from latentlab.signatures.likelihood import _fused_terms
 
 _WORK: dict = {}  # the last (δ, P δ) float64 buffers, reused between epochs
 #: Trajectories (rows of λ's (N·(K+1), T) view) per block of the fused λ prior
-#: (4096 × 52 float64: 1.7 MB per work buffer; 8192 rows ran the product about 2x slower).
+#: (4096 × 52 float64: 1.7 MB per work buffer; 8192 rows ran the product about
+#: 2x slower).
 PRIOR_ROWS = 4096
 
 
@@ -61,9 +62,9 @@ def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
     K, T = reference.shape
     N = lam.shape[0]
     offsets = G @ gamma.to(torch.float64)  # (N, K)
-    row_sums = (
-        torch.empty((N, K), dtype=torch.float64, device=lam.device) if want_gamma else None
-    )
+    row_sums = None
+    if want_gamma:
+        row_sums = torch.empty((N, K), dtype=torch.float64, device=lam.device)
     value = torch.zeros((), dtype=torch.float64, device=lam.device)
     step = max(1, PRIOR_ROWS // lam.shape[1])
     for a in range(0, N, step):  # row blocks: float64 work stays in cache
@@ -101,7 +102,9 @@ class CenteredLambdaPrior(torch.autograd.Function):
             lam.detach(), gamma.detach(), G, reference, healthy_mean, precision,
             grad_lam, want_gamma=want_gamma,
         )
-        ctx.grads = (grad_lam, None if grad_gamma is None else grad_gamma.to(gamma.dtype))
+        if grad_gamma is not None:
+            grad_gamma = grad_gamma.to(gamma.dtype)
+        ctx.grads = (grad_lam, grad_gamma)
         return value
 
     @staticmethod
@@ -148,7 +151,8 @@ class CenteredObjective(torch.autograd.Function):
         if want:
             # ∂/∂κ = Σ g Σ_k θ σ(φ): from the small (T, K1, D) sum
             grads[1] = (grad_s * (kappa_value * nll_scale)).permute(1, 2, 0)
-            grads[2] = ((grad_s * s_T).sum() * (nll_scale / kappa_value)).to(kappa.dtype)
+            grad_kappa = (grad_s * s_T).sum() * (nll_scale / kappa_value)
+            grads[2] = grad_kappa.to(kappa.dtype)
         if want_gamma:
             grads[3] = (grad_gamma * prior_scale).to(gamma.dtype)
         ctx.grads = grads

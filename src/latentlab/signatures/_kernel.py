@@ -184,7 +184,9 @@ def plan(
     if sparse is None:
         sparse = E.device.type == "cpu"
     key = (id(E), id(event), E._version, event._version, chunk_size, dtype, sparse)
-    return cached_plan(key, E, event, lambda: _build(E, event, chunk_size, dtype, sparse))
+    return cached_plan(
+        key, E, event, lambda: _build(E, event, chunk_size, dtype, sparse)
+    )
 
 
 def cached_plan(key: tuple, E: torch.Tensor, event: torch.Tensor, build):

@@ -222,8 +222,9 @@ def _fused_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam):
     n_high = int(sum(r[1] for r in results)) if high else 0
     if n_high:
         warnings.warn(
-            f"kappa * sum(theta * sigmoid(phi)) reached the clamp 1 - {eps:g} in {n_high} cells; "
-            "there the clamp binds (the gradient is taken at the clamped value)",
+            f"kappa * sum(theta * sigmoid(phi)) reached the clamp 1 - {eps:g} in "
+            f"{n_high} cells; there the clamp binds (the gradient is taken at the "
+            "clamped value)",
             RuntimeWarning,
             stacklevel=4,
         )
@@ -242,7 +243,9 @@ class _SignatureNLL(torch.autograd.Function):
     def forward(ctx, lam, s, kappa, plan, eps):
         kappa_value = float(kappa.detach())
         want = any(ctx.needs_input_grad[:3])
-        grad_lam = torch.empty_like(lam, memory_format=torch.contiguous_format) if want else None
+        grad_lam = None
+        if want:
+            grad_lam = torch.empty_like(lam, memory_format=torch.contiguous_format)
         total, grad_s, s_T = _fused_terms(
             lam.detach(), s.detach(), kappa_value, plan, eps, grad_lam
         )
