@@ -18,36 +18,25 @@ import torch
 from latentlab.signatures import _kernel
 from latentlab.signatures.likelihood import _fused_terms
 
-_WORK: dict = {}  # the last (δ, P δ) float64 buffers, reused between epochs
 #: Trajectories (rows of λ's (N·(K+1), T) view) per block of the fused λ prior
 #: (4096 × 52 float64: 1.7 MB per work buffer; 8192 rows ran the product about
 #: 2x slower).
 PRIOR_ROWS = 4096
 
 
-def _work_buffers(shape: tuple, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Two float64 buffers of ``shape`` (kept: fresh ones page-fault each epoch)."""
-    if torch.device(device).type != "cpu":  # the CUDA caching allocator reuses memory
+def _work_buffers(rows: int, shape: tuple, dtype, device):
+    """δ and P δ (float64) and P δ cast to ``dtype``, each (rows, *shape): this
+    thread's, kept on a CPU (fresh ones page-fault each epoch)."""
+
+    def make():
         return tuple(
-            torch.empty(shape, dtype=torch.float64, device=device) for _ in range(2)
+            torch.empty((rows,) + shape, dtype=d, device=device)
+            for d in (torch.float64, torch.float64, dtype)
         )
-    key = (shape, str(device))
-    if key not in _WORK:
-        _WORK.clear()  # the cast buffer too
-        _WORK[key] = tuple(
-            torch.empty(shape, dtype=torch.float64, device=device) for _ in range(2)
-        )
-    return _WORK[key]
 
-
-def _cast_buffer(x: torch.Tensor, dtype) -> torch.Tensor:
-    """``x`` converted to ``dtype`` in a buffer kept with the work buffers (CPU)."""
-    if x.device.type != "cpu":  # the CUDA caching allocator reuses memory
-        return x.to(dtype)
-    key = ("cast", tuple(x.shape), dtype, str(x.device))
-    if key not in _WORK:
-        _WORK[key] = torch.empty(x.shape, dtype=dtype, device=x.device)
-    return _WORK[key].copy_(x)
+    if torch.device(device).type != "cpu":  # the CUDA caching allocator reuses memory
+        return make()
+    return _kernel.thread_cached("prior", (rows, shape, dtype, str(device)), make)
 
 
 def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
@@ -58,6 +47,8 @@ def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
     matrix product gives P δ and one dot product adds to Q. Where ``grad`` (an
     array like λ) is given, its rows become α P δ (``beta`` None) or
     β grad + α P δ; ∂Q/∂γ = −Gᵀ Σ_t (P δ)[:, :K] is formed in the same pass.
+    On a CPU with several torch threads the blocks are split into one
+    contiguous part per thread (as the likelihood's), summed in order.
     """
     K, T = reference.shape
     N = lam.shape[0]
@@ -65,27 +56,43 @@ def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
     row_sums = None
     if want_gamma:
         row_sums = torch.empty((N, K), dtype=torch.float64, device=lam.device)
-    value = torch.zeros((), dtype=torch.float64, device=lam.device)
     step = max(1, PRIOR_ROWS // lam.shape[1])
-    for a in range(0, N, step):  # row blocks: float64 work stays in cache
-        b = min(a + step, N)
-        delta, solved = _work_buffers((b - a,) + tuple(lam.shape[1:]), lam.device)
-        delta.copy_(lam[a:b])  # contiguous float64 copy, whatever λ's layout
-        disease = delta[:, :K]
-        disease.sub_(reference.unsqueeze(0))
-        disease.sub_(offsets[a:b].unsqueeze(2))
-        delta[:, K:].sub_(healthy_mean)
-        torch.mm(delta.view(-1, T), precision, out=solved.view(-1, T))  # P δ
-        value += torch.dot(delta.view(-1), solved.view(-1))
-        if want_gamma:
-            torch.sum(solved[:, :K], dim=2, out=row_sums[a:b])
-        if grad is not None and beta is None:
-            grad[a:b] = solved if alpha == 1.0 else solved.mul_(alpha)
-        elif grad is not None:
-            part = solved
-            if grad.dtype != solved.dtype:  # a mixed-dtype add_ is many times slower
-                part = _cast_buffer(solved, grad.dtype)
-            grad[a:b].mul_(beta).add_(part, alpha=alpha)
+    starts = list(range(0, N, step))
+    dtype = lam.dtype if grad is None else grad.dtype
+
+    def run(part):
+        value = torch.zeros((), dtype=torch.float64, device=lam.device)
+        work = _work_buffers(min(step, N), tuple(lam.shape[1:]), dtype, lam.device)
+        for a in (starts[j] for j in part):  # row blocks: the work stays in cache
+            b = min(a + step, N)
+            delta, solved, cast = (x[: b - a] for x in work)
+            delta.copy_(lam[a:b])  # contiguous float64 copy, whatever λ's layout
+            disease = delta[:, :K]
+            disease.sub_(reference.unsqueeze(0))
+            disease.sub_(offsets[a:b].unsqueeze(2))
+            delta[:, K:].sub_(healthy_mean)
+            torch.mm(delta.view(-1, T), precision, out=solved.view(-1, T))  # P δ
+            value += torch.dot(delta.view(-1), solved.view(-1))
+            if want_gamma:
+                torch.sum(solved[:, :K], dim=2, out=row_sums[a:b])
+            if grad is not None and beta is None:
+                grad[a:b] = solved if alpha == 1.0 else solved.mul_(alpha)
+            elif grad is not None:
+                part_ = solved
+                if grad.dtype != solved.dtype:  # a mixed-dtype add_ is much slower
+                    part_ = cast.copy_(solved)
+                grad[a:b].mul_(beta).add_(part_, alpha=alpha)
+        return value
+
+    workers = 1
+    if lam.device.type == "cpu":
+        workers = max(1, min(torch.get_num_threads(), len(starts)))
+    bounds = [len(starts) * w // workers for w in range(workers + 1)]
+    parts = [range(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    values = _kernel.run_parts(run, parts) if parts else []
+    value = torch.zeros((), dtype=torch.float64, device=lam.device)
+    for v in values:
+        value = value + v
     grad_gamma = -(G.T @ row_sums) if want_gamma else None
     return 0.5 * value, grad_gamma
 
