@@ -420,10 +420,13 @@ def fit_signatures(
 
     def result(values, history, n_iter, converged) -> FitResult:
         with torch.no_grad():
-            lam, phi, _, _ = signature_parameters(values, priors, parameterization)
+            if parameterization == "centered":  # λ, φ are parameters: no deviations
+                lam, phi = values["lam"], values["phi"]
+            else:
+                lam, phi, _, _ = signature_parameters(values, priors, parameterization)
             kappa = values["kappa"] if learn_kappa else kappa_fixed
-            def out(tensor):  # float64 numpy copy, wherever the fit ran
-                return tensor.detach().to(device="cpu", dtype=torch.float64).numpy().copy()
+            def out(tensor):  # one float64 numpy copy, wherever the fit ran
+                return np.array(tensor.detach().cpu(), dtype=np.float64)
 
             return FitResult(
                 lam=out(lam), phi=out(phi), psi=out(values["psi"]), gamma=out(values["gamma"]),
@@ -444,4 +447,8 @@ def fit_signatures(
         raise
     finally:
         torch.set_num_threads(previous_threads)
+    # free the gradients, the Adam state and the snapshot before the result's copies
+    optimizer.zero_grad(set_to_none=True)
+    optimizer.state.clear()
+    buffers.clear()
     return result(params, history, n_iter, converged)
