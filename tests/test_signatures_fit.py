@@ -238,13 +238,16 @@ def _centered_problem(N=40, K=3, T=11, P=4, D=6, rng=0):
     return priors, E, event, values
 
 
-def test_fused_centered_objective_matches_the_composition():
+@pytest.mark.parametrize("layout", ["ages", "chunks"])
+def test_fused_centered_objective_matches_the_composition(layout, monkeypatch):
     """map_objective's fused centered path (one pass for NLL/N + (W/N) Q_λ, one
     gradient array for λ) equals NLL/N + W (Q_λ/N + Q_φ/D) composed from
-    signature_nll and the GP quadratic forms: value, parts and all gradients."""
-    from latentlab.signatures import signature_nll
+    signature_nll and the GP quadratic forms: value, parts and all gradients, with
+    the CPU's age-major kernel and with the chunk kernel (the GPU's)."""
+    from latentlab.signatures import _kernel, signature_nll
     from latentlab.signatures.objective import signature_parameters
 
+    monkeypatch.setattr(_kernel, "CPU_LAYOUT", layout)
     priors, E, event, values = _centered_problem()
     N, D = E.shape
     results = []
