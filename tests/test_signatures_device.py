@@ -400,7 +400,10 @@ def test_clamp_at_some_ages_only_matches_dense(chunk, layout):
         loss.backward()
         grads.append((float(loss.detach()), lam_t.grad, phi_t.grad, kappa.grad))
     (l1, *g1), (l2, *g2) = grads
-    assert l1 == pytest.approx(l2, rel=1e-12)
+    # the ages that clamp at 1 − eps add log(eps)-sized terms computed in a different
+    # order: on an Intel host (torch 2.11, H200 machine) the two differed by 1.0e-12
+    # relative, on this project's AMD VM by less
+    assert l1 == pytest.approx(l2, rel=1e-11)
     # at the upper clamp ∂/∂π = 1/eps = 1e6, and the dense reference forms 1 − p with
     # p = fl(1 − eps), 1e−10 relative off: round-off of that size, then cancellation
     for a, b in zip(g1, g2):
