@@ -53,7 +53,7 @@ from latentlab.hotstart.calibration import (
     hazard_ratio,
     recalibrate,
 )  # noqa: E402
-from latentlab.hotstart.comparison import carry_forward  # noqa: E402
+from latentlab.hotstart.comparison import carry_forward, mean_half_width  # noqa: E402
 from latentlab.hotstart.experiments import (  # noqa: E402
     fit_cold,
     score_prediction,
@@ -218,7 +218,6 @@ def hot_cold_ladder(cohort, cfg, master, training, enrollment, horizon, rtol):
 
 def summarise(points):
     """Mean and 95 % t-interval over seeds, per kind and budget."""
-    from scipy.stats import t as student
 
     out = []
     for kind in ("hot", "cold"):
@@ -242,14 +241,7 @@ def summarise(points):
                 "epochs",
                 "rank_corr_true",
             ):
-                x = np.array([p[key] for p in sel], dtype=float)
-                half = (
-                    student.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-                    if len(x) > 1
-                    else float("nan")
-                )
-                row[key] = float(x.mean())
-                row[f"{key}_half"] = float(half)
+                row[key], row[f"{key}_half"] = mean_half_width([p[key] for p in sel])
             out.append(row)
     return out
 
@@ -351,7 +343,6 @@ def main(argv=None) -> dict:
 
 def twice_minus_rule(points):
     """Per kind: change of each score from the rule's stop to twice its epochs."""
-    from scipy.stats import t as student
 
     out = {}
     for kind in ("hot", "cold"):
@@ -367,13 +358,7 @@ def twice_minus_rule(points):
         row = {}
         for key in ("forward_nll", "auc", "hazard_ratio", "rank_corr_true"):
             x = np.array([twice[s][key] - stop[s][key] for s in sorted(at)])
-            half = (
-                student.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-                if len(x) > 1
-                else float("nan")
-            )
-            row[key] = float(x.mean())
-            row[f"{key}_half"] = float(half)
+            row[key], row[f"{key}_half"] = mean_half_width(x)
             row[f"{key}_max_abs"] = float(np.abs(x).max())
         out[kind] = row
     return out

@@ -115,21 +115,12 @@ def test_relative_change_refuses_bad_input():
 
 
 def test_lambda_only_fit_uses_the_same_rule():
-    from latentlab.hotstart import Checkpoint, FixedSignaturePredictor
+    from test_divergence import _checkpoint  # a two-signature, three-disease master
+
+    from latentlab.hotstart import FixedSignaturePredictor
     from latentlab.signatures.data import SurvivalData
 
-    phi = np.stack([np.full((3, 6), -1.0), np.full((3, 6), -6.0)])
-    ckpt = Checkpoint(
-        phi=phi,
-        psi=np.zeros((2, 3)),
-        gamma=np.zeros((1, 1)),
-        kappa=1.0,
-        prevalence_logit=np.zeros((3, 6)),
-        reference_logit=np.zeros((1, 6)),
-        covariate_mean=np.zeros(1),
-        covariate_scale=np.ones(1),
-        signature_labels=("s0", "healthy"),
-    )
+    ckpt = _checkpoint()
     E = np.array([[5, 2, 5], [5, 5, 5], [3, 5, 5], [5, 5, 1]])
     data = SurvivalData(E=E, event=E < 5, G=np.zeros((4, 1)), n_times=6)
     fit = FixedSignaturePredictor(ckpt, n_epochs=5000, tol=1e-4).fit(data, rng=0)

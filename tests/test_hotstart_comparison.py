@@ -9,7 +9,10 @@ import pytest
 
 from latentlab.datasets.signatures_sim import simulate_two_cohorts
 from latentlab.hotstart.pooling import pool
-from latentlab.hotstart.comparison import benchmark_results, carry_forward, hot_and_cold
+from latentlab.hotstart.comparison import (
+    benchmark_results, carry_forward, hot_and_cold, intervals_apart, mean_half_width,
+    summary_text,
+)
 from latentlab.hotstart.experiments import train_batch_checkpoints
 
 
@@ -72,3 +75,35 @@ def test_benchmark_results_reads_a_run(tmp_path):
         at_rule = [row for row in summary if row["budget"] == "rule"]
         assert {row["kind"] for row in at_rule} == {"hot", "cold"}
         assert stored["hot_vs_cold"]["rule"]["rtol"] > 0
+
+
+def test_mean_half_width_is_the_student_t_interval():
+    values = np.array([30.9, 31.0, 30.95, 30.88])
+    mean, half = mean_half_width(values)
+    from scipy import stats
+
+    low, high = stats.t.interval(0.95, len(values) - 1, loc=values.mean(),
+                                 scale=stats.sem(values))
+    assert mean == pytest.approx(values.mean())
+    assert half == pytest.approx((high - low) / 2)
+    one = mean_half_width([2.5])
+    assert one[0] == 2.5 and np.isnan(one[1])
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        mean_half_width([])
+    with pytest.raises(ValueError, match="finite"):
+        mean_half_width([1.0, float("nan")])
+
+
+def test_summary_text_and_intervals_apart_read_summary_rows():
+    hot = {"forward_nll": 30.94, "forward_nll_half": 0.05}
+    cold = {"forward_nll": 44.21, "forward_nll_half": 0.29}
+    assert summary_text(hot, "forward_nll") == "30.9 ± 0.05"
+    assert summary_text({"x": 1.234, "x_half": float("nan")}, "x") == "1.23"
+    assert intervals_apart(hot, cold, "forward_nll")
+    overlapping = {"forward_nll": 31.1, "forward_nll_half": 0.2}
+    assert not intervals_apart(hot, overlapping, "forward_nll")  # 0.16 apart, 0.25 wide
+    with pytest.raises(ValueError, match="forward_nll_half"):
+        summary_text({"forward_nll": 1.0}, "forward_nll")
+    with pytest.raises(TypeError, match="column must be a str"):
+        intervals_apart(hot, cold, 3)
+

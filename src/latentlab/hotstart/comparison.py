@@ -26,14 +26,19 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from scipy.stats import t as student
 
+from latentlab.claims import num
 from latentlab.hotstart.calibration import at_risk_window, hazard_ratio
 from latentlab.hotstart.checkpoints import Checkpoint
 from latentlab.hotstart.experiments import fit_cold, score_prediction, standardised
 from latentlab.hotstart.predict import FixedSignaturePredictor, predict_hazards
 from latentlab.signatures.data import SurvivalData
 
-__all__ = ["FitQuality", "benchmark_results", "carry_forward", "hot_and_cold"]
+__all__ = [
+    "FitQuality", "benchmark_results", "carry_forward", "hot_and_cold", "mean_half_width",
+    "summary_text", "intervals_apart",
+]
 
 
 @dataclass(frozen=True)
@@ -187,3 +192,74 @@ def hot_and_cold(
                 )
             )
     return rows
+
+
+def mean_half_width(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and half-width of the 95 % Student-t interval over seeds.
+
+    The half-width is NaN for a single value (no spread to estimate).
+
+    Examples
+    --------
+    >>> from latentlab.hotstart.comparison import mean_half_width
+    >>> mean, half = mean_half_width([1.0, 2.0, 3.0])
+    >>> mean, round(half, 3)
+    (2.0, 2.484)
+    """
+    x = np.asarray(values, dtype=float)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"values must be a non-empty 1-D sequence, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("values must be finite")
+    if x.size == 1:
+        return float(x[0]), float("nan")
+    half = student.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
+    return float(x.mean()), float(half)
+
+
+def _summary_value(row, column: str) -> tuple[float, float]:
+    if not isinstance(column, str):
+        raise TypeError(f"column must be a str, got {type(column).__name__}")
+    for key in (column, column + "_half"):
+        if key not in row:
+            raise ValueError(f"row has no {key!r} (a summary row holds a mean and its "
+                             "'_half' interval half-width)")
+    return float(row[column]), float(row[column + "_half"])
+
+
+def summary_text(row, column: str, digits: int = 3) -> str:
+    """'mean ± half-width' of one column of a benchmark summary row.
+
+    ``row`` maps ``column`` to a mean over seeds and ``column + "_half"`` to
+    the half-width of its 95 % interval (:func:`mean_half_width`); numbers are
+    written by :func:`latentlab.claims.num` (``digits`` significant digits for
+    the mean, one for the half-width).
+
+    Examples
+    --------
+    >>> from latentlab.hotstart.comparison import summary_text
+    >>> summary_text({"auc": 0.6614, "auc_half": 0.0031}, "auc")
+    '0.661 ± 0.003'
+    """
+    mean, half = _summary_value(row, column)
+    if not np.isfinite(half):
+        return num(mean, digits)
+    return f"{num(mean, digits)} ± {num(half, 1)}"
+
+
+def intervals_apart(a, b, column: str) -> bool:
+    """Whether the 95 % intervals of one column in two summary rows do not overlap.
+
+    Examples
+    --------
+    >>> from latentlab.hotstart.comparison import intervals_apart
+    >>> hot = {"auc": 0.66, "auc_half": 0.01}
+    >>> intervals_apart(hot, {"auc": 0.36, "auc_half": 0.03}, "auc")
+    True
+    >>> intervals_apart(hot, {"auc": 0.65, "auc_half": 0.03}, "auc")
+    False
+    """
+    mean_a, half_a = _summary_value(a, column)
+    mean_b, half_b = _summary_value(b, column)
+    return bool(abs(mean_a - mean_b) > half_a + half_b)
+
