@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 import torch
 
 import latentlab
@@ -56,6 +57,7 @@ EXEMPT_MODULES = (
     "latentlab._solutions",
     "latentlab._validation",
     "latentlab._scalars",
+    "latentlab._formatting",
     "latentlab._divergence",
     "latentlab.pagecheck",
     "latentlab._lse",
@@ -2608,6 +2610,22 @@ case(
     "not a DataFrame",
     "table",
     lambda: W.driver_analysis(np.zeros((3, 3)), ["a"], "b"),
+)
+case(
+    "sweep.spearman_text",
+    "not a DataFrame",
+    "result",
+    lambda: W.spearman_text({"spearman": 0.5}, "beta"),
+)
+case(
+    "sweep.spearman_text",
+    "unknown parameter",
+    "parameter",
+    lambda: W.spearman_text(
+        pd.DataFrame({"spearman": [0.5], "spearman_low": [0.1], "spearman_high": [0.8]},
+                     index=["beta"]),
+        "gamma",
+    ),
 )
 case(
     "sweep.evaluate_model",

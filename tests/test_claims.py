@@ -157,3 +157,22 @@ def test_centre_range_formats_mean_or_median_and_range():
             centre_range(bad)
     with pytest.raises(ValueError, match="centre"):
         centre_range([1.0], centre="mode")
+
+
+def test_estimate_and_of_total_word_numbers():
+    from latentlab.claims import estimate, of_total
+
+    assert estimate(0.523, 0.31, 0.70, 2) == "0.52 [0.31, 0.70]"
+    assert estimate(-0.05, -0.2, 0.1, 1) == "-0.05 [-0.2, 0.1]"
+    assert estimate(0.9, 0.31, 0.70, 2) == "0.90 [0.31, 0.70]"  # as given, even outside
+    with pytest.raises(TypeError, match="value"):
+        estimate("high", 0.31, 0.70)
+    with pytest.raises(ValueError, match="lo <= hi"):
+        estimate(0.5, 0.7, 0.3)
+    assert of_total(12, 12, "pairs") == "all 12 pairs"
+    assert of_total(0, 12, "pairs") == "0 of 12 pairs"
+    with pytest.raises(ValueError, match="count must lie"):
+        of_total(13, 12, "pairs")
+    with pytest.raises(TypeError, match="count must be an integer"):
+        of_total(1.5, 12, "pairs")
+

@@ -18,7 +18,7 @@ from latentlab.sweep.simulate import (
     HELD_OUT, PERTURBATIONS, noisy_helix, simulate_instance_pair, simulate_sweep, simulate_trajectories,
 )
 from latentlab.sweep.selection import ModelChoice, select_model, trend_from_interval
-from latentlab.sweep.reading import classify_tranche, driver_analysis, pareto_front
+from latentlab.sweep.reading import classify_tranche, driver_analysis, pareto_front, spearman_text
 from latentlab.sweep.table import evaluate_model, evaluate_sweep, instance_pca, run_sweep, spline_curves
 
 __all__ = [
@@ -26,6 +26,6 @@ __all__ = [
     "dispersion_profile", "dispersion_summary", "joint_aligned_rmse", "rmse_by_perturbation",
     "segment_colinearity", "segment_covariance", "within_colinearity",
     "HELD_OUT", "PERTURBATIONS", "noisy_helix", "simulate_instance_pair", "simulate_sweep", "simulate_trajectories",
-    "classify_tranche", "driver_analysis", "evaluate_model", "evaluate_sweep", "instance_pca", "pareto_front", "run_sweep",
+    "classify_tranche", "driver_analysis", "spearman_text", "evaluate_model", "evaluate_sweep", "instance_pca", "pareto_front", "run_sweep",
     "spline_curves", "ModelChoice", "select_model", "trend_from_interval",
 ]

@@ -15,8 +15,9 @@ import pandas as pd
 from scipy.stats import rankdata, spearmanr
 
 from latentlab._validation import as_generator, check_integer
+from latentlab.claims import estimate
 
-__all__ = ["classify_tranche", "pareto_front", "driver_analysis"]
+__all__ = ["classify_tranche", "pareto_front", "driver_analysis", "spearman_text"]
 
 
 def classify_tranche(f1, rmse, *, f1_threshold: float = 0.7, rmse_threshold: float = 1.0) -> np.ndarray:
@@ -130,3 +131,24 @@ def driver_analysis(
         low, high = np.nanpercentile(boots, [2.5, 97.5], axis=0)
     return pd.DataFrame({"coefficient": coefficients, "spearman": np.asarray(rho, dtype=float),
                          "spearman_low": low, "spearman_high": high}, index=list(parameters))
+
+
+def spearman_text(result: pd.DataFrame, parameter: str, digits: int = 2) -> str:
+    """One parameter's Spearman ρ from :func:`driver_analysis` as ``"ρ [low, high]"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from latentlab.sweep.reading import spearman_text
+    >>> result = pd.DataFrame({"spearman": [0.52], "spearman_low": [0.31],
+    ...                        "spearman_high": [0.7]}, index=["beta"])
+    >>> spearman_text(result, "beta")
+    '0.52 [0.31, 0.70]'
+    """
+    if not isinstance(result, pd.DataFrame):
+        raise TypeError(f"result must be a pandas DataFrame, got {type(result).__name__}")
+    if parameter not in result.index:
+        raise ValueError(f"parameter must be one of {list(result.index)}, got {parameter!r}")
+    row = result.loc[parameter]
+    return estimate(row["spearman"], row["spearman_low"], row["spearman_high"], digits)
+
