@@ -293,7 +293,7 @@ def fit_signatures(
                 lam, phi, _, _ = signature_parameters(values, priors, parameterization)
             kappa = values["kappa"] if learn_kappa else kappa_fixed
             def out(tensor):  # one float64 numpy copy, wherever the fit ran
-                return np.array(tensor.detach().cpu(), dtype=np.float64)
+                return tensor.detach().to("cpu", torch.float64, copy=True).numpy()
 
             return FitResult(
                 lam=out(lam), phi=out(phi), psi=out(values["psi"]), gamma=out(values["gamma"]),
