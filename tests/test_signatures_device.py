@@ -222,6 +222,26 @@ def test_fused_nll_matches_dense_for_any_T_and_clamp(
         assert float(fused) == pytest.approx(expected, rel=1e-12)
 
 
+def _fused_and_dense(lam, phi, kappa_value, E, event, chunk):
+    """(loss, ∂/∂λ, ∂/∂φ, ∂/∂κ) of the fused kernel, then of the dense autograd
+    composition (π by one einsum, :func:`survival_nll_from_pi`), in float64."""
+    out = []
+    for fused in (True, False):
+        lam_t = torch.tensor(lam, requires_grad=True)
+        phi_t = torch.tensor(phi, requires_grad=True)
+        kappa = torch.tensor(kappa_value, dtype=torch.float64, requires_grad=True)
+        if fused:
+            loss = signature_nll(lam_t, phi_t, kappa, E, event, chunk_size=chunk)
+        else:
+            pi = kappa * torch.einsum(
+                "nkt,kdt->ndt", torch.softmax(lam_t, 1), torch.sigmoid(phi_t)
+            )
+            loss = survival_nll_from_pi(pi, E, event)
+        loss.backward()
+        out.append((float(loss.detach()), lam_t.grad, phi_t.grad, kappa.grad))
+    return out
+
+
 @pytest.mark.parametrize("sparse_share", [0.25, 0.0])
 @pytest.mark.parametrize("phi_shift", [-1.0, -18.0])
 def test_fused_gradients_match_autograd_in_both_layouts(
@@ -232,21 +252,7 @@ def test_fused_gradients_match_autograd_in_both_layouts(
     monkeypatch.setattr(_kernel, "SPARSE_SHARE", sparse_share)
     E, event, lam, phi = _problem(9, N=23, D=5, K1=4, rng=5, phi_shift=phi_shift)
     E[:8] = np.minimum(E[:8], 3)  # some people leave the risk set early
-    grads = []
-    for fused in (True, False):
-        lam_t = torch.tensor(lam, requires_grad=True)
-        phi_t = torch.tensor(phi, requires_grad=True)
-        kappa = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
-        if fused:
-            loss = signature_nll(lam_t, phi_t, kappa, E, event, chunk_size=4)
-        else:
-            pi = kappa * torch.einsum(
-                "nkt,kdt->ndt", torch.softmax(lam_t, 1), torch.sigmoid(phi_t)
-            )
-            loss = survival_nll_from_pi(pi, E, event)
-        loss.backward()
-        grads.append((float(loss.detach()), lam_t.grad, phi_t.grad, kappa.grad))
-    (l1, *g1), (l2, *g2) = grads
+    (l1, *g1), (l2, *g2) = _fused_and_dense(lam, phi, 0.7, E, event, chunk=4)
     assert l1 == pytest.approx(l2, rel=1e-12)
     for a, b in zip(g1, g2):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
@@ -384,22 +390,8 @@ def test_clamp_at_some_ages_only_matches_dense(chunk, layout):
     straight-through clamp."""
     E, event, lam, phi = _problem(12, N=19, D=5, K1=3, rng=7)
     phi = phi + np.linspace(-20.0, 24.0, 12)  # ages: π from ~1e-9 to 1 − 1e-10
-    grads = []
-    for fused in (True, False):
-        lam_t = torch.tensor(lam, requires_grad=True)
-        phi_t = torch.tensor(phi, requires_grad=True)
-        kappa = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
-        if fused:
-            with pytest.warns(RuntimeWarning, match="clamp binds"):
-                loss = signature_nll(lam_t, phi_t, kappa, E, event, chunk_size=chunk)
-        else:
-            pi = kappa * torch.einsum(
-                "nkt,kdt->ndt", torch.softmax(lam_t, 1), torch.sigmoid(phi_t)
-            )
-            loss = survival_nll_from_pi(pi, E, event)
-        loss.backward()
-        grads.append((float(loss.detach()), lam_t.grad, phi_t.grad, kappa.grad))
-    (l1, *g1), (l2, *g2) = grads
+    with pytest.warns(RuntimeWarning, match="clamp binds"):
+        (l1, *g1), (l2, *g2) = _fused_and_dense(lam, phi, 1.0, E, event, chunk=chunk)
     # the ages that clamp at 1 − eps add log(eps)-sized terms computed in a different
     # order: on an Intel host (torch 2.11, H200 machine) the two differed by 1.0e-12
     # relative, on this project's AMD VM by less

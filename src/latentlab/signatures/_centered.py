@@ -1,8 +1,8 @@
 """Fused terms of the centered MAP objective (private; see :mod:`.objective`).
 
-* :class:`CenteredLambdaPrior`: Q_λ = ½ Σ_ik δ_ikᵀ P δ_ik with
-  δ = λ − (r_k + G_i γ_k) (healthy: λ − h), in float64 row blocks
-  (:func:`prior_pass`).
+* :func:`prior_pass`: Q_λ = ½ Σ_ik δ_ikᵀ P δ_ik with
+  δ = λ − (r_k + G_i γ_k) (healthy: λ − h), and its gradients, in float64 row
+  blocks.
 * :class:`CenteredObjective`: NLL/N + (W/N) Q_λ in one pass: the fused
   likelihood kernel writes ∂NLL/∂λ into one array and the λ prior adds its
   gradient to it block by block, so λ gets a single gradient array per epoch
@@ -101,38 +101,6 @@ def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
         value = value + v
     grad_gamma = -(G.T @ row_sums) if want_gamma else None
     return 0.5 * value, grad_gamma
-
-
-class CenteredLambdaPrior(torch.autograd.Function):
-    """Q_λ of the centered parameterisation (:func:`prior_pass`) with its gradients
-    for λ and γ (about half the passes of the plain composition)."""
-
-    @staticmethod
-    def forward(ctx, lam, gamma, G, reference, healthy_mean, precision):
-        want_lam, want_gamma = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        grad_lam = torch.empty_like(lam) if want_lam else None
-        value, grad_gamma = prior_pass(
-            lam.detach(), gamma.detach(), G, reference, healthy_mean, precision,
-            grad_lam, want_gamma=want_gamma,
-        )
-        if grad_gamma is not None:
-            grad_gamma = grad_gamma.to(gamma.dtype)
-        ctx.grads = (grad_lam, grad_gamma)
-        return value
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        grad_lam, grad_gamma = ctx.grads
-        ctx.grads = None  # scaled in place below: a second backward would fail here
-        scale = grad_output.to(torch.float64)
-        return (
-            None if grad_lam is None else grad_lam.mul_(scale.to(grad_lam.dtype)),
-            None if grad_gamma is None else grad_gamma * scale.to(grad_gamma.dtype),
-            None,
-            None,
-            None,
-            None,
-        )
 
 
 class CenteredObjective(torch.autograd.Function):

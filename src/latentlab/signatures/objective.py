@@ -30,7 +30,7 @@ import torch
 
 from latentlab._validation import check_positive
 from latentlab.signatures import likelihood
-from latentlab.signatures._centered import CenteredLambdaPrior, CenteredObjective
+from latentlab.signatures._centered import CenteredObjective
 from latentlab.signatures.gp import GaussianProcessPrior
 from latentlab.signatures.likelihood import DEFAULT_EPS, signature_nll
 
@@ -192,12 +192,6 @@ def _centered_lambda_inputs(params, priors: ModelPriors) -> tuple:
         float(priors.healthy_mean),
         prior.precision_tensor(device),
     )
-
-
-def _centered_lambda_prior(params, priors: ModelPriors) -> torch.Tensor:
-    """Q_λ of the centered parameterisation, fused (same value as the composition)."""
-    fixed = _centered_lambda_inputs(params, priors)
-    return CenteredLambdaPrior.apply(params["lam"], params["gamma"], *fixed)
 
 
 def map_objective(
