@@ -19,6 +19,7 @@ from scipy.special import betaln, digamma, gammaln, xlogy
 
 __all__ = [
     "gamma_term",
+    "gamma_terms",
     "beta_term",
     "factors_term",
     "weights_term",
@@ -39,11 +40,23 @@ def gamma_term(a0: float, b0: float, a: np.ndarray, b: np.ndarray) -> float:
     >>> round(gamma_term(2.0, 3.0, np.array([2.0]), np.array([3.0])), 12)
     0.0
     """
+    return float(np.sum(gamma_terms(a0, b0, a, b)))
+
+
+def gamma_terms(a0: float, b0: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`gamma_term` per entry, unsummed (an array like ``a``).
+
+    Examples
+    --------
+    >>> from latentlab.mofa.elbo import gamma_terms
+    >>> gamma_terms(2.0, 3.0, np.array([2.0, 4.0]), np.array([3.0, 6.0]))[0] == 0.0
+    np.True_
+    """
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     mean, log_mean = a / b, digamma(a) - np.log(b)
     lb_p = a0 * np.log(b0) - gammaln(a0) + (a0 - 1) * log_mean - b0 * mean
     lb_q = a * np.log(b) - gammaln(a) + (a - 1) * log_mean - b * mean
-    return float(np.sum(lb_p - lb_q))
+    return lb_p - lb_q
 
 
 def beta_term(a0: float, b0: float, a: np.ndarray, b: np.ndarray) -> float:

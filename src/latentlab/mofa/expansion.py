@@ -20,17 +20,11 @@ the ELBO stays non-decreasing.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import digamma, gammaln
+from scipy.special import digamma
+
+from latentlab.mofa.elbo import gamma_terms
 
 __all__ = ["rescale", "scale_terms"]
-
-
-def _gamma_kl_columns(a0: float, b0: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """−KL(Gamma(a, b) ‖ Gamma(a0, b0)) per entry (as elbo.gamma_term, unsummed)."""
-    mean, log_mean = a / b, digamma(a) - np.log(b)
-    lb_p = a0 * np.log(b0) - gammaln(a0) + (a0 - 1) * log_mean - b0 * mean
-    lb_q = a * np.log(b) - gammaln(a) + (a - 1) * log_mean - b * mean
-    return lb_p - lb_q
 
 
 def scale_terms(Z_mean, Z_var, views, ard: bool, alpha_prior) -> np.ndarray:
@@ -57,7 +51,7 @@ def scale_terms(Z_mean, Z_var, views, ard: bool, alpha_prior) -> np.ndarray:
         if ard:
             alpha_mean = alpha_a / alpha_b
             alpha_log = digamma(alpha_a) - np.log(alpha_b)
-            out = out + _gamma_kl_columns(*alpha_prior, alpha_a, alpha_b)
+            out = out + gamma_terms(*alpha_prior, alpha_a, alpha_b)
         else:
             alpha_mean, alpha_log = np.ones(mu.shape[1]), np.zeros(mu.shape[1])
         hat = np.sum(gamma * (mu**2 + var) + (1 - gamma) * spike_var, axis=0)
