@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from latentlab.signatures import _kernel
-from latentlab.signatures.likelihood import _fused_terms
+from latentlab.signatures._fused import _fused_terms
 
 #: Trajectories (rows of λ's (N·(K+1), T) view) per block of the fused λ prior
 #: (4096 × 52 float64: 1.7 MB per work buffer; 8192 rows ran the product about

@@ -24,67 +24,23 @@ Elementwise passes per chunk, on two (T_c, n, D) buffers, in place:
 When the clamp is applied the cells no longer at risk hold fl(1 − eps), not 1;
 their known total, (number of such cells) × log fl(1 − eps), is taken off.
 
-On a CPU with several torch threads the chunks are split into as many
-contiguous parts of about equal work, each run by its own Python thread with
-one torch thread (torch releases the GIL inside its kernels): no thread barrier
-per operation, and each part's buffers stay in its core's cache. The parts are
-fixed and summed in order, so results do not depend on thread scheduling.
+Threads, per-thread buffers and recycled gradient arrays: :mod:`._workers`.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import weakref
-from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 import torch
 
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-_LOCAL = threading.local()  # per-thread CPU work buffers
-
-
-def thread_cached(slot: str, key: tuple, make):
-    """This thread's object in ``slot``, remade by ``make()`` when ``key`` changes.
-
-    The old object is dropped before the new one is made, so two sets of large
-    work buffers are never alive at once.
-    """
-    cached = getattr(_LOCAL, slot, None)
-    if cached is None or cached[0] != key:
-        setattr(_LOCAL, slot, None)
-        setattr(_LOCAL, slot, (key, make()))
-    return getattr(_LOCAL, slot)[1]
-_SPARE: dict = {}  # slot -> (weakref to the owner tensor, storage): see recycled_empty
-
-
-def recycled_empty(shape: tuple, like: torch.Tensor, slot: str) -> torch.Tensor:
-    """``torch.empty(shape)`` like ``like``, on the storage of this slot's last result
-    once nothing refers to that any more (CPU; elsewhere a new tensor).
-
-    A gradient of λ is as large as λ and is freed by ``zero_grad`` every epoch;
-    a fresh one page-faults its whole size in again. The storage is kept while
-    ``like`` (the parameter) lives and is reused only when no tensor holds it.
-    """
-    device = like.device
-    if device.type != "cpu":
-        return torch.empty(shape, dtype=like.dtype, device=device)
-    entry = _SPARE.get(slot)
-    count = getattr(torch._C, "_storage_Use_Count", None)
-    if entry is not None and entry[0]() is like and count is not None:
-        storage = entry[1]
-        size = math.prod(shape) * like.element_size()
-        if count(storage._cdata) == 1 and storage.nbytes() == size:
-            empty = torch.empty((0,), dtype=like.dtype, device=device)
-            return empty.set_(storage, 0, shape)
-    _SPARE.pop(slot, None)
-    result = torch.empty(shape, dtype=like.dtype, device=device)
-    _SPARE[slot] = (weakref.ref(like, lambda _: _SPARE.pop(slot, None)),
-                    result.untyped_storage())
-    return result
-
+from latentlab.signatures._workers import (  # noqa: F401  (re-exported)
+    recycled_empty,
+    run_parts,
+    split,
+    thread_cached,
+)
 
 _PLAN_CACHE: dict = {}  # the last few plans, keyed by their E and event tensors
 PLAN_CACHE_SIZE = 4
@@ -388,49 +344,3 @@ def chunk_pairs(
     pairs = -(p * keep).sum(0).to(torch.float64)
     pairs[chunk.i, chunk.d] -= (torch.log(p_ev) - torch.log1p(-p_ev)).to(torch.float64)
     return pairs
-
-
-def _pool(n_workers: int) -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None or _POOL._max_workers < n_workers:
-            _POOL = ThreadPoolExecutor(
-                max_workers=n_workers, thread_name_prefix="latentlab-nll"
-            )
-        return _POOL
-
-
-def split(chunks: list[ChunkPlan], device: torch.device) -> list[range]:
-    """Contiguous parts of about equal work (Σ T_c × n): one per torch thread on a
-    CPU, one on a GPU."""
-    n_chunks = len(chunks)
-    workers = (
-        1 if device.type != "cpu" else max(1, min(torch.get_num_threads(), n_chunks))
-    )
-    if workers == 1:
-        return [range(n_chunks)]
-    work = [c.T_c * (c.stop - c.start) for c in chunks]
-    total, running, bounds = sum(work), 0, [0]
-    for index, size in enumerate(work):
-        running += size
-        if len(bounds) < workers and running >= total * len(bounds) / workers:
-            bounds.append(index + 1)
-    bounds.append(n_chunks)
-    return [range(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
-
-
-def run_parts(fn: Callable[[range], object], parts: list[range]) -> list:
-    """fn over the parts: inline for one, else a Python thread (1 torch thread) each."""
-    if len(parts) == 1:
-        return [fn(parts[0])]
-    threads = torch.get_num_threads()
-
-    def single(part):
-        torch.set_num_threads(1)  # this worker's OpenMP/MKL setting only
-        with torch.no_grad():  # grad mode is per thread; the kernel never needs it
-            return fn(part)
-
-    try:
-        return list(_pool(len(parts)).map(single, parts))
-    finally:
-        torch.set_num_threads(threads)
