@@ -1674,6 +1674,21 @@ case(
     "n_factors",
     lambda: O.fit_restarts(views(), 0, 2, verbose=False),
 )
+case("mofa.benchmark_results", "path 3", "path", lambda: O.benchmark_results(3))
+case("mofa.regime_table", "list of results", "results", lambda: O.regime_table([{}]))
+case("mofa.regime_table", "no regimes", "results", lambda: O.regime_table({"K": 10}))
+case(
+    "mofa.name_rows",
+    "dict for table",
+    "table",
+    lambda: O.name_rows({"regime": ["a"], "system": ["b"], "speedup": [5.0]}),
+)
+case(
+    "mofa.name_rows",
+    "unknown value column",
+    "value",
+    lambda: O.name_rows(pd.DataFrame({"regime": ["a"], "system": ["b"]}), "speed"),
+)
 
 # ---------------------------------------------------------------- nn
 N = mod("nn")

@@ -14,8 +14,11 @@ Modules: :mod:`~latentlab.mofa.data` (checking views), :mod:`~latentlab.mofa.nod
 :mod:`~latentlab.mofa.likelihoods` (Bernoulli and Poisson bounds),
 :mod:`~latentlab.mofa.svi` (stochastic VI), :mod:`~latentlab.mofa.model`
 (the estimator), :mod:`~latentlab.mofa.metrics`, :mod:`~latentlab.mofa.selection`,
-:mod:`~latentlab.mofa.simulate`, :mod:`~latentlab.mofa.plots`.
+:mod:`~latentlab.mofa.simulate`, :mod:`~latentlab.mofa.plots`,
+:mod:`~latentlab.mofa.benchmark` (the recorded comparison with mofapy2).
 """
+
+from latentlab.mofa.benchmark import benchmark_results, name_rows, regime_table
 
 from latentlab.mofa.metrics import (
     enrichment_test,
@@ -47,4 +50,7 @@ __all__ = [
     "restart_reproducibility",
     "cv_reconstruction_error",
     "fit_restarts",
+    "benchmark_results",
+    "regime_table",
+    "name_rows",
 ]

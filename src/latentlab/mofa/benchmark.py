@@ -1,0 +1,182 @@
+"""The recorded latentlab.mofa against mofapy2 benchmark, read for a book page.
+
+``benchmarks/mofa_vs_mofapy2.py`` fits simulated data with known factors in
+both systems, side by side in the same run, and writes
+``benchmarks/results/mofa.json`` (and ``mofa.md``). Running it takes minutes,
+so chapter 4 reads the file: :func:`benchmark_results` loads it,
+:func:`regime_table` puts one row per (regime, our system) in a table and
+:func:`name_rows` names rows in a sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from latentlab.claims import num, pct
+
+__all__ = ["TARGET_SPEEDUP", "benchmark_results", "name_rows", "regime_table"]
+
+#: The speed target of issue 16: this many times mofapy2's speed at equal quality.
+TARGET_SPEEDUP = 5.0
+
+_COLUMNS = [
+    "regime", "data", "system", "reference", "iterations", "fit_s",
+    "reference_iterations", "reference_fit_s", "elbo", "reference_elbo",
+    "equal_quality_iterations", "equal_quality_s", "speedup", "basis",
+    "speedup_own_rules",
+    "recovery_diff_points", "r2_diff_points", "quality_ok", "target_met",
+]
+
+
+def benchmark_results(path: str | os.PathLike | None = None) -> dict | None:
+    """The MOFA benchmark's results (``benchmarks/results/mofa.json``), or None.
+
+    None when the file is missing, is not JSON, or has no ``"regimes"`` entry.
+
+    Examples
+    --------
+    >>> from latentlab.mofa.benchmark import benchmark_results
+    >>> benchmark_results("no/such/file.json") is None
+    True
+    """
+    if path is None:
+        root = Path(__file__).resolve().parents[3]
+        path = root / "benchmarks" / "results" / "mofa.json"
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str, a path or None, got {type(path).__name__}")
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        payload = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(payload, dict) or not isinstance(payload.get("regimes"), dict):
+        return None
+    return payload
+
+
+def _data(entry: dict) -> str:
+    views = "+".join(str(d) for d in entry["views"])
+    text = f"N={entry['n']}, D={views}"
+    likelihoods = entry.get("likelihoods", [])
+    if any(lik != "gaussian" for lik in likelihoods):
+        text += ", " + "/".join(likelihoods)
+    if entry.get("missing"):
+        text += f", {pct(entry['missing'])} missing"
+    if entry.get("rows_missing"):
+        shares = "/".join(pct(s) for s in entry["rows_missing"])
+        text += f", samples missing a view ({shares})"
+    return text
+
+
+def regime_table(results: dict) -> pd.DataFrame:
+    """One row per (regime, our system) of the benchmark, against its reference.
+
+    ``iterations`` and ``fit_s`` are each system's own stopping rule;
+    ``equal_quality_iterations`` and ``equal_quality_s`` are ours at equal
+    quality (``basis``: ``"same ELBO"``, when ours first reached the reference's
+    final ELBO, where the ELBOs are comparable; else ``"same rule"``, stopped by
+    the reference's rule), and ``speedup`` is ``reference_fit_s`` over
+    ``equal_quality_s`` as the file records it. The differences are ours minus
+    the reference's, in points.
+
+    Examples
+    --------
+    >>> from latentlab.mofa.benchmark import regime_table
+    >>> ours = {"iterations": 50, "fit_seconds": 1.0, "elbo": -10.0}
+    >>> ref = {"iterations": 200, "fit_seconds": 8.0, "elbo": -11.0}
+    >>> cmp = {"speedup_equal_quality": 8.0, "equal_quality_basis": "same ELBO",
+    ...        "iterations_to_reference_elbo": 40, "time_to_reference_elbo": 1.0,
+    ...        "recovery_difference_points": 0.5, "quality_ok": True,
+    ...        "r2_max_abs_difference_points": 0.1, "target_met": True}
+    >>> entry = {"n": 100, "views": [20, 30], "likelihoods": ["gaussian"] * 2,
+    ...          "reference": "mofapy2", "latentlab": ours, "mofapy2": ref,
+    ...          "comparison": {"latentlab": cmp}}
+    >>> table = regime_table({"regimes": {"tiny": entry}})
+    >>> table[["regime", "data", "system", "speedup"]].to_dict("records")
+    [{'regime': 'tiny', 'data': 'N=100, D=20+30', 'system': 'latentlab', 'speedup': 8.0}]
+    """
+    if not isinstance(results, dict):
+        raise TypeError(f"results must be a dict, got {type(results).__name__}")
+    regimes = results.get("regimes")
+    if not isinstance(regimes, dict) or not regimes:
+        raise ValueError("results must have a non-empty 'regimes' dict")
+    rows = []
+    for regime, entry in regimes.items():
+        where = f"results['regimes'][{regime!r}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("comparison"), dict):
+            raise TypeError(f"{where} must be a dict with a 'comparison' dict")
+        reference = entry.get("reference")
+        if reference not in entry:
+            raise ValueError(f"{where} must name a reference system it holds, "
+                             f"got {reference!r}")
+        for system, cmp in entry["comparison"].items():
+            if system not in entry or not isinstance(cmp, dict):
+                raise ValueError(f"{where} has a comparison for {system!r} but no "
+                                 "results for it")
+            try:
+                rows.append(_row(regime, entry, system, cmp))
+            except KeyError as exc:
+                raise ValueError(f"{where} lacks the key {exc} for {system!r}") from None
+    table = pd.DataFrame(rows, columns=_COLUMNS)
+    return table.astype({"equal_quality_iterations": "Int64"})
+
+
+def _row(regime: str, entry: dict, system: str, cmp: dict) -> dict:
+    ours, reference = entry[system], entry["reference"]
+    ref = entry[reference]
+    if cmp["equal_quality_basis"] == "same ELBO":
+        at = (cmp["iterations_to_reference_elbo"], cmp["time_to_reference_elbo"])
+    else:
+        same_rule = cmp.get("same_rule") or {}
+        at = (same_rule.get("iterations"), same_rule.get("fit_seconds"))
+    return {
+        "regime": regime, "data": _data(entry), "system": system,
+        "reference": reference, "iterations": ours["iterations"],
+        "fit_s": ours["fit_seconds"],
+        "reference_iterations": ref["iterations"],
+        "reference_fit_s": ref["fit_seconds"],
+        "elbo": ours.get("elbo"), "reference_elbo": ref.get("elbo"),
+        "equal_quality_iterations": at[0], "equal_quality_s": at[1],
+        "speedup": cmp["speedup_equal_quality"],
+        "basis": cmp["equal_quality_basis"],
+        "speedup_own_rules": cmp.get("speedup_own_rules"),
+        "recovery_diff_points": cmp["recovery_difference_points"],
+        "r2_diff_points": cmp["r2_max_abs_difference_points"],
+        "quality_ok": bool(cmp["quality_ok"]),
+        "target_met": bool(cmp["target_met"]),
+    }
+
+
+def name_rows(table: pd.DataFrame, value: str = "speedup") -> str:
+    """The rows of ``table`` named in a sentence, each with its ``value`` (×).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from latentlab.mofa.benchmark import name_rows
+    >>> rows = pd.DataFrame({"regime": ["large", "large"],
+    ...                      "system": ["latentlab", "latentlab SVI"],
+    ...                      "speedup": [26.27, 4.12]})
+    >>> name_rows(rows)
+    'large (latentlab, 26×) and large (latentlab SVI, 4.1×)'
+    >>> name_rows(rows.iloc[:0])
+    'none'
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    if not isinstance(value, str) or value not in table.columns:
+        raise ValueError(f"value must be a column of table, got {value!r}")
+    for column in ("regime", "system"):
+        if column not in table.columns:
+            raise ValueError(f"table must have a {column!r} column")
+    names = [f"{row['regime']} ({row['system']}, {num(row[value], 2)}×)"
+             for _, row in table.iterrows()]
+    if not names:
+        return "none"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
