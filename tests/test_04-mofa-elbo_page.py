@@ -19,6 +19,7 @@ def notebook():
 def test_computed_sentences_rendered(notebook):
     text = rendered_sentences(notebook)
     assert "Cross-validation chooses" in text and "refitted inside every fold" in text
+    assert ("times as fast as mofapy2" in text) or ("No benchmark against mofapy2" in text)
     assert " 0.0 " not in text and "0.0 %" not in text
 
 
