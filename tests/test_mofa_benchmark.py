@@ -114,7 +114,8 @@ def test_the_recorded_run_when_present():
 def test_missing_or_malformed_file_is_none(tmp_path):
     assert benchmark_results(tmp_path / "missing.json") is None
     (tmp_path / "bad.json").write_text("{not json")
-    assert benchmark_results(tmp_path / "bad.json") is None
+    with pytest.raises(ValueError, match="bad.json is not a JSON results file"):
+        benchmark_results(tmp_path / "bad.json")
     (tmp_path / "other.json").write_text(json.dumps({"runs": []}))
     assert benchmark_results(tmp_path / "other.json") is None
     (tmp_path / "list.json").write_text(json.dumps([1, 2]))

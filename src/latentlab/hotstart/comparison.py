@@ -18,7 +18,6 @@ Wall times are the fits' own seconds, measured in the same process.
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import Sequence
 import numpy as np
 from scipy.stats import t as student
 
+from latentlab._results import read_results
 from latentlab.claims import num
 from latentlab.hotstart.calibration import at_risk_window, hazard_ratio
 from latentlab.hotstart.checkpoints import Checkpoint
@@ -86,17 +86,9 @@ def benchmark_results(path: str | Path | None = None, *, name: str = "hotstart")
     >>> benchmark_results("no/such/file.json") is None
     True
     """
-    if path is None:
-        if not isinstance(name, str) or not name or "/" in name:
-            raise ValueError(f"name must be a file name without folders, got {name!r}")
-        path = Path(__file__).resolve().parents[3] / "benchmarks" / "results" / f"{name}.json"
-    path = Path(path)
-    if not path.is_file():
-        return None
-    payload = json.loads(path.read_text())
-    if not isinstance(payload, dict) or "hot_vs_cold" not in payload:
-        return None
-    return payload
+    if path is None and (not isinstance(name, str) or not name or "/" in name):
+        raise ValueError(f"name must be a file name without folders, got {name!r}")
+    return read_results(path, f"{name}.json", lambda payload: "hot_vs_cold" in payload)
 
 
 def carry_forward(hazards: np.ndarray, enrollment: int) -> np.ndarray:

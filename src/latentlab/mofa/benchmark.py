@@ -10,12 +10,11 @@ so chapter 4 reads the file: :func:`benchmark_results` loads it,
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 import pandas as pd
 
+from latentlab._results import read_results
 from latentlab.claims import num, pct
 
 __all__ = ["TARGET_SPEEDUP", "benchmark_results", "name_rows", "regime_table"]
@@ -35,7 +34,8 @@ _COLUMNS = [
 def benchmark_results(path: str | os.PathLike | None = None) -> dict | None:
     """The MOFA benchmark's results (``benchmarks/results/mofa.json``), or None.
 
-    None when the file is missing, is not JSON, or has no ``"regimes"`` entry.
+    None when the file is missing or has no ``"regimes"`` entry; ``ValueError``
+    when it is not JSON.
 
     Examples
     --------
@@ -43,21 +43,8 @@ def benchmark_results(path: str | os.PathLike | None = None) -> dict | None:
     >>> benchmark_results("no/such/file.json") is None
     True
     """
-    if path is None:
-        root = Path(__file__).resolve().parents[3]
-        path = root / "benchmarks" / "results" / "mofa.json"
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str, a path or None, got {type(path).__name__}")
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        payload = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("regimes"), dict):
-        return None
-    return payload
+    return read_results(path, "mofa.json",
+                        lambda payload: isinstance(payload.get("regimes"), dict))
 
 
 def _data(entry: dict) -> str:

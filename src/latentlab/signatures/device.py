@@ -17,6 +17,8 @@ import numbers
 
 import torch
 
+from latentlab._results import read_results
+
 __all__ = [
     "resolve_device",
     "auto_chunk_size",
@@ -151,20 +153,4 @@ def gpu_results(path=None) -> dict | None:
     >>> gpu_results("no/such/file.json") is None
     True
     """
-    import json
-    from pathlib import Path
-
-    if path is None:
-        path = (
-            Path(__file__).resolve().parents[3]
-            / "benchmarks"
-            / "results"
-            / "signatures_gpu.json"
-        )
-    path = Path(path)
-    if not path.is_file():
-        return None
-    payload = json.loads(path.read_text())
-    if not isinstance(payload, dict) or not payload.get("runs"):
-        return None
-    return payload
+    return read_results(path, "signatures_gpu.json", lambda payload: bool(payload.get("runs")))
