@@ -1684,6 +1684,10 @@ case(
     "table",
     lambda: O.name_rows({"regime": ["a"], "system": ["b"], "speedup": [5.0]}),
 )
+case("mofa.summary_sentence", "dict for table", "table",
+     lambda: O.summary_sentence({"regime": ["a"]}))
+case("mofa.summary_sentence", "table without the columns", "table",
+     lambda: O.summary_sentence(pd.DataFrame({"regime": ["a"]})))
 case(
     "mofa.name_rows",
     "unknown value column",

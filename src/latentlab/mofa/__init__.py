@@ -18,7 +18,12 @@ Modules: :mod:`~latentlab.mofa.data` (checking views), :mod:`~latentlab.mofa.nod
 :mod:`~latentlab.mofa.benchmark` (the recorded comparison with mofapy2).
 """
 
-from latentlab.mofa.benchmark import benchmark_results, name_rows, regime_table
+from latentlab.mofa.benchmark import (
+    benchmark_results,
+    name_rows,
+    regime_table,
+    summary_sentence,
+)
 
 from latentlab.mofa.metrics import (
     enrichment_test,
@@ -53,4 +58,5 @@ __all__ = [
     "benchmark_results",
     "regime_table",
     "name_rows",
+    "summary_sentence",
 ]

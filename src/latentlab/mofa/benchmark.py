@@ -17,7 +17,8 @@ import pandas as pd
 from latentlab._results import read_results
 from latentlab.claims import num, pct
 
-__all__ = ["TARGET_SPEEDUP", "benchmark_results", "name_rows", "regime_table"]
+__all__ = ["NO_BENCHMARK", "TARGET_SPEEDUP", "benchmark_results", "name_rows", "regime_table",
+           "summary_sentence"]
 
 #: The speed target of issue 16: this many times mofapy2's speed at equal quality.
 TARGET_SPEEDUP = 5.0
@@ -167,3 +168,89 @@ def name_rows(table: pd.DataFrame, value: str = "speedup") -> str:
     if not names:
         return "none"
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+#: What chapter 4 says where no results file is recorded.
+NO_BENCHMARK = ("No benchmark against mofapy2 is recorded in this copy of the repository "
+                "(benchmarks/results/mofa.json).")
+
+
+def _stop_reason(row) -> str:
+    elbo = "higher" if row["elbo"] > row["reference_elbo"] else "lower"
+    return (f"{row['system']} ran {row['iterations']} iterations against "
+            f"{row['reference']}'s {row['reference_iterations']} and ended at a "
+            f"{elbo} ELBO, {num(row['elbo'])} against {num(row['reference_elbo'])}")
+
+
+def _iterations(values) -> str:
+    values = [str(v) for v in values]
+    if len(values) == 1:
+        return f"iteration {values[0]}"
+    return f"iterations {', '.join(values[:-1])} and {values[-1]}"
+
+
+def summary_sentence(table: pd.DataFrame) -> tuple[str, dict[str, bool]]:
+    """Chapter 4's sentence about :func:`regime_table` and the checks behind it.
+
+    It gives the range of equal-quality speed-ups over the rows that meet the
+    target and names the rows below it, each with how the two fits stopped. It
+    also names the rows that meet the target at equal quality but not when
+    each system stops by its own rule. The checks (for
+    :func:`latentlab.claims.say`) fail where the table contradicts the words.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from latentlab.mofa.benchmark import summary_sentence
+    >>> rows = pd.DataFrame({
+    ...     "regime": ["a", "b"], "system": ["latentlab"] * 2,
+    ...     "reference": ["mofapy2"] * 2, "speedup": [7.0, 12.0],
+    ...     "speedup_own_rules": [6.0, 9.0], "quality_ok": [True, True],
+    ...     "target_met": [True, True], "basis": ["same ELBO"] * 2})
+    >>> text, checks = summary_sentence(rows)
+    >>> text
+    'At equal quality `latentlab.mofa` was 7 to 12 times as fast as mofapy2 in all 2 rows, each meeting the target of 5 times (regimes a, b). No row is below it.'
+    >>> all(checks.values())
+    True
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas DataFrame, got {type(table).__name__}")
+    needed = {"regime", "system", "speedup", "speedup_own_rules", "quality_ok",
+              "target_met", "basis"}
+    if missing := sorted(needed - set(table.columns)):
+        raise ValueError(f"table lacks the columns {missing} (from regime_table)")
+    if table.empty:
+        raise ValueError("table must have at least one row")
+    met = table[table["target_met"]]
+    missed = table[~table["target_met"]]
+    regimes = ", ".join(dict.fromkeys(met["regime"]))
+    rows = (f"in all {len(met)} rows, each meeting" if missed.empty
+            else f"in the {len(met)} of {len(table)} rows that meet")
+    low, high = num(met["speedup"].min(), 2), num(met["speedup"].max(), 2)
+    speeds = low if low == high else f"{low} to {high}"
+    text = (f"At equal quality `latentlab.mofa` was {speeds} "
+            f"times as fast as mofapy2 {rows} the "
+            f"target of {num(TARGET_SPEEDUP)} times (regimes {regimes}). "
+            if len(met) else "No row meets the target. ")
+    if len(missed):
+        reasons = "; ".join(_stop_reason(row) for _, row in missed.iterrows())
+        text += f"Below the target: {name_rows(missed)}. Why: {reasons}."
+    else:
+        text += "No row is below it."
+    short = met[met["speedup_own_rules"] < TARGET_SPEEDUP]
+    if len(short):
+        reasons = "; ".join(_stop_reason(row) for _, row in short.iterrows())
+        text += (f" With each system stopped by its own rule instead, "
+                 f"{name_rows(short, 'speedup_own_rules')} "
+                 f"{'falls' if len(short) == 1 else 'fall'} short of the target: "
+                 f"{reasons}. The equal-quality clock stops when ours first passes "
+                 f"mofapy2's final ELBO (at "
+                 f"{_iterations(short['equal_quality_iterations'])}).")
+    target = (table["speedup"] >= TARGET_SPEEDUP) & table["quality_ok"]
+    checks = {
+        "misses_are_the_file_s": target.tolist() == table["target_met"].tolist(),
+        "faster": bool((met["speedup"] > 1).all()),
+        "own_rules_faster": bool((short["speedup_own_rules"] > 1).all()),
+        "short_rows_same_elbo": bool((short["basis"] == "same ELBO").all()),
+    }
+    return text, checks
