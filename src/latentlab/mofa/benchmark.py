@@ -4,8 +4,9 @@
 both systems, side by side in the same run, and writes
 ``benchmarks/results/mofa.json`` (and ``mofa.md``). Running it takes minutes,
 so chapter 4 reads the file: :func:`benchmark_results` loads it,
-:func:`regime_table` puts one row per (regime, our system) in a table and
-:func:`name_rows` names rows in a sentence.
+:func:`regime_table` puts one row per (regime, our system) in a table,
+:func:`name_rows` names rows in a sentence and :func:`summary_sentence` writes
+the page's sentence about the table, with the checks behind it.
 """
 
 from __future__ import annotations
