@@ -28,7 +28,11 @@ from typing import NamedTuple
 
 import torch
 
-from latentlab.signatures import _kernel
+from latentlab.signatures import _kernel, _native
+
+#: Run the per-age loop in C where :mod:`._native` compiled it (float32 on a CPU);
+#: tests switch it off to compare with the torch operations.
+NATIVE = True
 
 
 class Block(NamedTuple):
@@ -51,6 +55,8 @@ class Block(NamedTuple):
     after_counts: list
     ev_cells: list  # per age: ev_cell[a:b] (a view) or None
     after_cells: list  # per age: after[:count] (a view) or None
+    ev_bounds_t: torch.Tensor  # ev_bounds and after_counts as int64 tensors (C loop)
+    after_counts_t: torch.Tensor
 
 
 def plan(E: torch.Tensor, event: torch.Tensor, block: int, n_times: int) -> list:
@@ -87,7 +93,9 @@ def _build(E: torch.Tensor, event: torch.Tensor, block: int, T: int) -> list:
         after_cells = [after[:k] if k else None for k in after_counts]
         blocks.append(
             Block(start, stop, rows, T_c, ev_cell, t * n + i, d * T + t,
-                  ev_bounds, after, after_counts, ev_cells, after_cells)
+                  ev_bounds, after, after_counts, ev_cells, after_cells,
+                  torch.tensor(ev_bounds, dtype=torch.int64, device=E.device),
+                  torch.tensor(after_counts, dtype=torch.int64, device=E.device))
         )
     return blocks
 
@@ -109,6 +117,7 @@ class Buffers:
         # sources of the fills (scatter_ from a tensor is faster than index_fill_)
         self.ones = torch.ones((n * D,), dtype=dtype, device=device)
         self.zeros = torch.zeros((n * D,), dtype=dtype, device=device)
+        self.scratch = empty(n)  # the C loop's softmax-backward sums
 
     @classmethod
     def reuse(cls, T: int, n: int, D: int, K1: int, dtype, device) -> "Buffers":
@@ -197,12 +206,43 @@ def block_terms(
 ):
     """NLL of one block (0-d float64) and the number of cells at the upper clamp
     (or None); writes ∂(−ℓ)/∂λ of its people into ``grad_lam`` (N, K1, T) and
-    adds ∂(−ℓ)/∂(κσ(φ)) to ``grad_s`` (T, K1, D) when they are given."""
+    adds ∂(−ℓ)/∂(κσ(φ)) to ``grad_s`` (T, K1, D) when they are given.
+
+    The per-age loop runs in C (:mod:`._native`) in float32 where it is
+    available and :data:`NATIVE` is on, else as the torch operations of
+    :func:`_torch_ages`; both compute the same float32 steps."""
     T_c, n = block.T_c, block.stop - block.start
-    w, product, theta_all, grad_theta = buffers.view(n)
+    w, _, theta_all, grad_theta = buffers.view(n)
     K1, T = theta_all.shape[0] - 1, theta_all.shape[1]
     theta = _theta(theta_all, lam, block.rows)
     flags = _clamp_ages(theta, f, eps, T_c) if clamp else None
+    lib = _native.library() if NATIVE and w.dtype == torch.float32 else None
+    if lib is not None:
+        total, n_high = _native.block_ages(
+            lib, buffers, theta_all, f, block, flags, eps, levels, clamp, count_high,
+            grad_s,
+        )
+    else:
+        total, n_high = _torch_ages(
+            buffers, theta, f, block, flags, eps, levels, clamp, count_high, grad_s
+        )
+    if grad_s is not None:  # zeros after T_c; then to λ's (n, K1, T) layout
+        grad_theta[:, T_c:].zero_()
+        rows = block.rows
+        if isinstance(rows, slice):
+            grad_lam[rows].view(n, K1 * T).copy_(grad_theta.view(K1 * T, n).t())
+        else:
+            out = buffers.grad_lam[: n * K1 * T].view(n, K1 * T)
+            out.copy_(grad_theta.view(K1 * T, n).t())
+            grad_lam.index_copy_(0, rows, out.view(n, K1, T))
+    return total, n_high
+
+
+def _torch_ages(buffers, theta, f, block, flags, eps, levels, clamp, count_high, grad_s):
+    """The per-age loop of :func:`block_terms` as torch operations (any dtype)."""
+    T_c, n = block.T_c, block.stop - block.start
+    w, product, theta_all, grad_theta = buffers.view(n)
+    K1, T = theta_all.shape[0] - 1, theta_all.shape[1]
     # π at the events: Σ_k θ κσ(φ), gathered per block
     p_ev = (
         theta.view(K1, T * n).index_select(1, block.ev_theta)
@@ -247,16 +287,7 @@ def block_terms(
                 w_flat.scatter_(0, ev_cells[t], minus_inv[bounds[t] : bounds[t + 1]])
             torch.mm(s_ages[t], w, out=grad_ages[t])  # ∂/∂θ at age t, (K1, n)
             grad_s_ages[t].addmm_(theta_ages[t], g_t)
-    if want:
-        # softmax backward θ (g_θ − Σ_k θ g_θ); zeros after T_c; then to (n, K1, T)
+    if want:  # softmax backward θ (g_θ − Σ_k θ g_θ) at ages < T_c
         used, theta_used = grad_theta[:, :T_c], theta[:, :T_c]
         used.sub_((theta_used * used).sum(dim=0)).mul_(theta_used)
-        grad_theta[:, T_c:].zero_()
-        rows = block.rows
-        if isinstance(rows, slice):
-            grad_lam[rows].view(n, K1 * T).copy_(grad_theta.view(K1 * T, n).t())
-        else:
-            out = buffers.grad_lam[: n * K1 * T].view(n, K1 * T)
-            out.copy_(grad_theta.view(K1 * T, n).t())
-            grad_lam.index_copy_(0, rows, out.view(n, K1, T))
     return total, n_high
