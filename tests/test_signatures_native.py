@@ -67,22 +67,30 @@ def test_compiled_loop_matches_torch_steps(T, chunk, native):
 
 def test_compiled_loop_with_clamp_at_some_ages(native):
     """π from ~1e-9 to 1 − 1e-10 across ages: both clamps bind at some ages (short
-    groups of ages in the product), the warning counts the same cells."""
+    groups of ages in the product), the warning counts the same cells. Near the
+    upper clamp w = 1 − π cancels, so float32 is far from float64 there whichever
+    steps compute it: the C loop must be as close to float64 as torch's steps."""
     E, event, lam, phi = _problem(12, N=19, rng=7)
     phi = phi + np.linspace(-20.0, 24.0, 12)
-    counts = []
+    lam64 = torch.tensor(lam, requires_grad=True)
+    phi64 = torch.tensor(phi, requires_grad=True)
+    kappa64 = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    with pytest.warns(RuntimeWarning, match="clamp binds"):
+        exact = signature_nll(lam64, phi64, kappa64, E, event, chunk_size=4)
+    exact.backward()
+    reference = (float(exact.detach()), lam64.grad, phi64.grad, kappa64.grad)
+    counts, errors = [], []
     for flag in (True, False):
         with pytest.warns(RuntimeWarning, match="clamp binds") as record:
             result = _loss_and_grads(lam, phi, 1.0, E, event, native=flag)
         counts.append(str(record[0].message).split(" in ")[1])
-        if flag:
-            (l1, *g1) = result
-        else:
-            (l2, *g2) = result
+        errors.append([abs(result[0] - reference[0])] + [
+            float((a.double() - b).abs().max()) for a, b in zip(result[1:], reference[1:])
+        ])
     assert counts[0] == counts[1]
-    assert l1 == pytest.approx(l2, rel=1e-6)
-    for a, b in zip(g1, g2):
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-2)
+    for mine, torchs, value in zip(errors[0], errors[1], reference):
+        scale = abs(value) if isinstance(value, float) else float(value.abs().max())
+        assert mine <= 1.5 * torchs + 1e-6 * scale
 
 
 def test_compiled_loop_agrees_with_float64_reference(native):

@@ -214,9 +214,11 @@ def block_terms(
     T_c, n = block.T_c, block.stop - block.start
     w, _, theta_all, grad_theta = buffers.view(n)
     K1, T = theta_all.shape[0] - 1, theta_all.shape[1]
-    theta = _theta(theta_all, lam, block.rows)
-    flags = _clamp_ages(theta, f, eps, T_c) if clamp else None
     lib = _native.library() if NATIVE and w.dtype == torch.float32 else None
+    theta = None if lib is None else _native.block_theta(lib, lam, block, theta_all)
+    if theta is None:
+        theta = _theta(theta_all, lam, block.rows)
+    flags = _clamp_ages(theta, f, eps, T_c) if clamp else None
     if lib is not None:
         total, n_high = _native.block_ages(
             lib, buffers, theta_all, f, block, flags, eps, levels, clamp, count_high,
@@ -226,6 +228,10 @@ def block_terms(
         total, n_high = _torch_ages(
             buffers, theta, f, block, flags, eps, levels, clamp, count_high, grad_s
         )
+    if grad_s is None or (
+        lib is not None and _native.block_grad_lam(lib, grad_theta, block, grad_lam)
+    ):
+        return total, n_high
     if grad_s is not None:  # zeros after T_c; then to λ's (n, K1, T) layout
         grad_theta[:, T_c:].zero_()
         rows = block.rows

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from latentlab.signatures import _kernel
+from latentlab.signatures import _ages, _kernel, _native
 from latentlab.signatures._fused import _fused_terms
 
 #: Trajectories (rows of λ's (N·(K+1), T) view) per block of the fused λ prior
@@ -27,6 +27,9 @@ PRIOR_ROWS = 4096
 #: 0.26 s per epoch); 2**20 rows (436 MB per float64 work buffer) keep the
 #: launches few and the memory bounded.
 GPU_PRIOR_ROWS = 1 << 20
+#: Bytes of δ per group of people in the C pass (δ and P δ then stay in a
+#: 512 KB L2 cache together).
+NATIVE_PRIOR_BYTES = 192 * 1024
 
 
 def _work_buffers(rows: int, shape: tuple, dtype, device):
@@ -42,6 +45,22 @@ def _work_buffers(rows: int, shape: tuple, dtype, device):
     if torch.device(device).type != "cpu":  # the CUDA caching allocator reuses memory
         return make()
     return _kernel.thread_cached("prior", (rows, shape, dtype, str(device)), make)
+
+
+def _native_prior(lam, grad, reference, offsets, precision):
+    """The compiled library where the λ prior can run in C (:func:`._native.prior_rows`:
+    contiguous float32 λ and gradient and float64 constants on a CPU), else None."""
+    if not (_ages.NATIVE and lam.device.type == "cpu" and lam.dtype == torch.float32
+            and lam.is_contiguous()):
+        return None
+    for constant in (reference, offsets, precision):
+        if not (constant.dtype == torch.float64 and constant.is_contiguous()
+                and constant.device.type == "cpu"):
+            return None
+    if grad is not None and not (grad.dtype == torch.float32 and grad.is_contiguous()):
+        return None
+    lib = _native.library()
+    return lib if lib is not None and lib.dgemm is not None else None
 
 
 def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
@@ -66,7 +85,20 @@ def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
     starts = list(range(0, N, step))
     dtype = lam.dtype if grad is None else grad.dtype
 
+    lib = _native_prior(lam, grad, reference, offsets, precision)
+    group = max(1, NATIVE_PRIOR_BYTES // (8 * lam.shape[1] * T))
+
     def run(part):
+        if lib is not None:  # the whole part in C, ``group`` people at a time
+            a, b = starts[part[0]], min(starts[part[-1]] + step, N)
+            size = min(group, N) * lam.shape[1] * T
+            work = _kernel.thread_cached("native prior", (size,), lambda: torch.empty(
+                (2, size), dtype=torch.float64, device="cpu"))
+            return _native.prior_rows(
+                lib, lam[a:b], reference, offsets[a:b], float(healthy_mean),
+                precision, work, None if row_sums is None else row_sums[a:b],
+                None if grad is None else grad[a:b], alpha, beta, group,
+            )
         value = torch.zeros((), dtype=torch.float64, device=lam.device)
         work = _work_buffers(min(step, N), tuple(lam.shape[1:]), dtype, lam.device)
         for a in (starts[j] for j in part):  # row blocks: the work stays in cache
@@ -98,7 +130,7 @@ def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
     values = _kernel.run_parts(run, parts) if parts else []
     value = torch.zeros((), dtype=torch.float64, device=lam.device)
     for v in values:
-        value = value + v
+        value = value + v  # a float from the C pass, a 0-d tensor from torch's
     grad_gamma = -(G.T @ row_sums) if want_gamma else None
     return 0.5 * value, grad_gamma
 

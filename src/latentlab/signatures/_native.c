@@ -11,8 +11,9 @@
      clamp w to [lo, hi] where flags[t] (eps and 1 - eps as float32); w = 1
      for the pairs after E; count w <= lo (clamped ages, count_high);
      product = w (t0) or product * w
-     pi at the events of age t: sum_k theta kappa sigma, clamped where clamp;
-     ev_total += -(log pi - log1p(-pi))
+   and, for the events of these ages (computed first),
+     pi = sum_k theta kappa sigma, clamped where clamp;
+     ev_total += -(log pi - log1p(-pi)); ev_p = -1/pi
    and, where want:
      g = 1 / w; 0 after E; -1/pi at the events
      grad_theta[:, t, :] = theta (S g - sum_k theta (S g))   (softmax backward)
@@ -53,7 +54,9 @@ void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
                 const float *restrict theta, float *restrict w,
                 float *restrict product, const int64_t *after,
                 const int64_t *after_counts, const int64_t *ev_cell,
-                const int64_t *ev_bounds, const uint8_t *flags, int clamp, float lo,
+                const int64_t *ev_bounds, const int64_t *ev_theta,
+                const int64_t *ev_s, const float *restrict s_flat,
+                float *restrict ev_p, const uint8_t *flags, int clamp, float lo,
                 float hi, int count_high, int64_t *n_high, double *ev_total, int want,
                 const float *restrict s_by_age, float *restrict grad_theta,
                 float *restrict grad_s, float *restrict scratch) {
@@ -61,6 +64,24 @@ void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
     const int64_t K2 = K1 + 1, cells = D * n, ld = T * n;
     int64_t high = 0;
     double events = 0.0;
+    /* pi at the events of these ages, one signature row of theta and of kappa sigma
+       at a time (each row stays in cache while the events gather from it); then
+       the log terms, and -1/pi kept in ev_p for the gradient */
+    const int64_t e0 = ev_bounds[t0], e1 = ev_bounds[t1];
+    for (int64_t k = 0; k < K1; k++) {
+        const float *theta_k = theta + k * T * n, *s_k = s_flat + k * D * T;
+        for (int64_t e = e0; e < e1; e++) {
+            const float term = theta_k[ev_theta[e]] * s_k[ev_s[e]];
+            ev_p[e] = k ? ev_p[e] + term : term;
+        }
+    }
+    for (int64_t e = e0; e < e1; e++) {
+        float p = ev_p[e];
+        if (clamp)
+            p = p < lo ? lo : (p > hi ? hi : p);
+        events -= (double)(logf(p) - log1pf(-p));
+        ev_p[e] = -(1.0f / p);
+    }
     for (int64_t t = t0; t < t1; t++) {
         const float *aug_t = aug + t * D * K2, *theta_t = theta + t * n;
         mm(gemm, 0, 0, D, n, K2, aug_t, K2, theta_t, ld, 0.0f, w, n);
@@ -82,21 +103,9 @@ void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
         if (want)
             for (int64_t c = 0; c < cells; c++)
                 w[c] = 1.0f / w[c];
-        for (int64_t e = ev_bounds[t]; e < ev_bounds[t + 1]; e++) {
-            const int64_t d = ev_cell[e] / n, i = ev_cell[e] % n;
-            const float *s_d = aug_t + d * K2;
-            float p = 0.0f;
-            for (int64_t k = 0; k < K1; k++) {
-                const float term = -s_d[k] * theta_t[k * ld + i];
-                p = k ? p + term : term;
-            }
-            if (clamp)
-                p = p < lo ? lo : (p > hi ? hi : p);
-            const float odds = logf(p) - log1pf(-p);
-            events -= (double)odds;
-            if (want)
-                w[ev_cell[e]] = -(1.0f / p);
-        }
+        if (want)
+            for (int64_t e = ev_bounds[t]; e < ev_bounds[t + 1]; e++)
+                w[ev_cell[e]] = ev_p[e];
         if (!want)
             continue;
         for (int64_t j = 0; j < n_after; j++)
@@ -120,4 +129,166 @@ void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
     if (n_high)
         *n_high += high;
     *ev_total += events;
+}
+
+typedef void (*dgemm_fn)(const char *, const char *, const void *, const void *,
+                         const void *, const double *, const double *, const void *,
+                         const double *, const void *, const double *, double *,
+                         const void *);
+
+/* The centered lambda prior over people [0, m) of lam (m x K1 x T, float32):
+   delta = (lam - r_k) - offset_ik for k < K, lam - healthy for k >= K (float64),
+   solved = delta P, value += delta . solved, row_sums[i, k] = sum_t solved
+   (k < K, where row_sums is given), and, where grad is given,
+   grad = alpha solved (use_beta 0) or beta grad + alpha float32(solved).
+   People go in groups of `group` so that delta and solved stay in cache. */
+double prior_rows(void *dgemm_ptr, int64_t m, int64_t K, int64_t K1, int64_t T,
+                  const float *restrict lam, const double *restrict reference,
+                  const double *restrict offsets, double healthy,
+                  const double *restrict P, double *restrict delta,
+                  double *restrict solved, double *restrict row_sums,
+                  float *restrict grad, double alpha, double beta, int use_beta,
+                  int64_t group) {
+    dgemm_fn dgemm = (dgemm_fn)dgemm_ptr;
+    const int64_t per = K1 * T;
+    const double one = 1.0, zero = 0.0;
+    const float a32 = (float)alpha, b32 = (float)beta;
+    double value = 0.0;
+    for (int64_t start = 0; start < m; start += group) {
+        const int64_t size = start + group < m ? group : m - start;
+        const float *lam_g = lam + start * per;
+        for (int64_t i = 0; i < size; i++)
+            for (int64_t k = 0; k < K1; k++) {
+                const float *x = lam_g + i * per + k * T;
+                double *d = delta + i * per + k * T;
+                if (k < K) {
+                    const double *r = reference + k * T, o = offsets[(start + i) * K + k];
+                    for (int64_t t = 0; t < T; t++)
+                        d[t] = ((double)x[t] - r[t]) - o;
+                } else {
+                    for (int64_t t = 0; t < T; t++)
+                        d[t] = (double)x[t] - healthy;
+                }
+            }
+        /* row-major solved (rows x T) = delta (rows x T) P (T x T) */
+        const int64_t rows = size * K1;
+        dgemm("N", "N", &T, &rows, &T, &one, P, &T, delta, &T, &zero, solved, &T);
+        double part = 0.0;
+        const int64_t cells = rows * T;
+        for (int64_t c = 0; c < cells; c++)
+            part += delta[c] * solved[c];
+        value += part;
+        if (row_sums)
+            for (int64_t i = 0; i < size; i++)
+                for (int64_t k = 0; k < K; k++) {
+                    const double *s = solved + i * per + k * T;
+                    double total = 0.0;
+                    for (int64_t t = 0; t < T; t++)
+                        total += s[t];
+                    row_sums[(start + i) * K + k] = total;
+                }
+        if (grad) {
+            float *g = grad + start * per;
+            if (!use_beta)
+                for (int64_t c = 0; c < cells; c++)
+                    g[c] = (float)(alpha * solved[c]);
+            else
+                for (int64_t c = 0; c < cells; c++)
+                    g[c] = g[c] * b32 + a32 * (float)solved[c];
+        }
+    }
+    return value;
+}
+
+/* exp(v) for v <= 0 in float32 (Cephes' expf polynomial, within 1.4 ulp of the
+   exact value on this range), without branches so that loops calling it
+   vectorize; 0 below -87.34 (where expf is subnormal) and NaN for NaN. */
+static inline float exp_nonpositive(float v) {
+    const int32_t k = (int32_t)(v * 1.44269504088896341f - 0.5f); /* round(v log2 e) */
+    const float n = (float)k;
+    const float r = (v - n * 0.693359375f) + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    const float e = p * r * r + r + 1.0f;
+    const int32_t keep = -(int32_t)!(v < -87.33654f); /* all bits, or none */
+    const int32_t scale_bits = ((k + 127) << 23) & keep; /* 2^k, or 0 */
+    int32_t e_bits;
+    memcpy(&e_bits, &e, 4);
+    e_bits &= keep;
+    float scale, kept;
+    memcpy(&scale, &scale_bits, 4);
+    memcpy(&kept, &e_bits, 4);
+    return kept * scale;
+}
+
+#define PEOPLE 16 /* people per group: one cache line of the (K1, T, n) arrays */
+
+/* theta = softmax over signatures of lam's rows (rows[i], or start + i where rows
+   is NULL; each K1 x T), written as (K1 + 1, T, n) with a last row of 1;
+   PEOPLE people at a time through local (PEOPLE, K1 T), so that each cache
+   line of theta is written once, whole. */
+void block_theta(const float *restrict lam, const int64_t *rows, int64_t start,
+                 int64_t n, int64_t K1, int64_t T, float *restrict theta,
+                 float *restrict local) {
+    float top[T], total[T];
+    for (int64_t i0 = 0; i0 < n; i0 += PEOPLE) {
+        const int64_t size = i0 + PEOPLE < n ? PEOPLE : n - i0;
+        for (int64_t j = 0; j < size; j++) {
+            const float *x = lam + (rows ? rows[i0 + j] : start + i0 + j) * K1 * T;
+            float *e = local + j * K1 * T;
+            for (int64_t t = 0; t < T; t++)
+                top[t] = x[t];
+            for (int64_t k = 1; k < K1; k++)
+                for (int64_t t = 0; t < T; t++)
+                    top[t] = x[k * T + t] > top[t] ? x[k * T + t] : top[t];
+            for (int64_t k = 0; k < K1; k++)
+                for (int64_t t = 0; t < T; t++)
+                    e[k * T + t] = exp_nonpositive(x[k * T + t] - top[t]);
+            for (int64_t t = 0; t < T; t++)
+                total[t] = e[t];
+            for (int64_t k = 1; k < K1; k++)
+                for (int64_t t = 0; t < T; t++)
+                    total[t] += e[k * T + t];
+            for (int64_t k = 0; k < K1; k++)
+                for (int64_t t = 0; t < T; t++)
+                    e[k * T + t] /= total[t];
+        }
+        for (int64_t c = 0; c < K1 * T; c++) {
+            float *out = theta + c * n + i0;
+            for (int64_t j = 0; j < size; j++)
+                out[j] = local[j * K1 * T + c];
+        }
+    }
+    for (int64_t c = 0; c < T * n; c++)
+        theta[K1 * T * n + c] = 1.0f;
+}
+
+/* grad_theta (K1, T, n) back to lam's layout: out[rows[i] or start + i] (K1 x T)
+   takes grad_theta[:, t, i] at ages t < T_c and 0 after; PEOPLE people at a
+   time through the local array. */
+void block_grad_lam(const float *restrict grad_theta, const int64_t *rows,
+                    int64_t start, int64_t n, int64_t K1, int64_t T, int64_t T_c,
+                    float *restrict out, float *restrict local) {
+    for (int64_t i0 = 0; i0 < n; i0 += PEOPLE) {
+        const int64_t size = i0 + PEOPLE < n ? PEOPLE : n - i0;
+        for (int64_t k = 0; k < K1; k++)
+            for (int64_t t = 0; t < T_c; t++) {
+                const float *g = grad_theta + (k * T + t) * n + i0;
+                for (int64_t j = 0; j < size; j++)
+                    local[(k * T + t) * PEOPLE + j] = g[j];
+            }
+        for (int64_t j = 0; j < size; j++) {
+            float *o = out + (rows ? rows[i0 + j] : start + i0 + j) * K1 * T;
+            for (int64_t k = 0; k < K1; k++) {
+                for (int64_t t = 0; t < T_c; t++)
+                    o[k * T + t] = local[(k * T + t) * PEOPLE + j];
+                for (int64_t t = T_c; t < T; t++)
+                    o[k * T + t] = 0.0f;
+            }
+        }
+    }
 }

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import torch
 
+from latentlab.signatures._workers import thread_cached as _thread_cached
+
 SOURCE = Path(__file__).with_name("_native.c")
 FLAGS = ["-O3", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math"]
 _LOCK = threading.Lock()
@@ -76,17 +78,21 @@ def _compile(compiler: str) -> Path:
     raise OSError(f"no writable cache folder (tried {_cache_dir()} and the temp folder)")
 
 
-def _sgemm() -> int | None:
-    """Address of the Fortran sgemm_ inside torch's CPU library, or None."""
+def _symbol(name: str) -> int | None:
+    """Address of a BLAS routine (``sgemm_``) inside torch's CPU library, or None."""
     folder = Path(torch.__file__).parent / "lib"
-    for name in ("libtorch_cpu.so", "libtorch_cpu.dylib", "torch_cpu.dll"):
-        if (folder / name).is_file():
+    for library_name in ("libtorch_cpu.so", "libtorch_cpu.dylib", "torch_cpu.dll"):
+        if (folder / library_name).is_file():
             try:
-                symbol = ctypes.CDLL(str(folder / name)).sgemm_
+                symbol = getattr(ctypes.CDLL(str(folder / library_name)), name)
             except (OSError, AttributeError):
                 return None
             return ctypes.cast(symbol, ctypes.c_void_p).value
     return None
+
+
+def _sgemm() -> int | None:
+    return _symbol("sgemm_")
 
 
 def _load():
@@ -106,9 +112,18 @@ def _load():
     lib.latentlab_mm.argtypes = [P, I64, I64, I64, P, P, P]
     lib.latentlab_mm.restype = None
     lib.block_ages.argtypes = (
-        [P] + [I64] * 6 + [P] * 8 + [P, I, F, F, I, P, P, I] + [P] * 4
+        [P] + [I64] * 6 + [P] * 12 + [P, I, F, F, I, P, P, I] + [P] * 4
     )
     lib.block_ages.restype = None
+    D64 = ctypes.c_double
+    lib.prior_rows.argtypes = (
+        [P] + [I64] * 4 + [P] * 3 + [D64] + [P] * 5 + [D64, D64, I, I64]
+    )
+    lib.prior_rows.restype = D64
+    lib.block_theta.argtypes = [P, P] + [I64] * 4 + [P, P]
+    lib.block_theta.restype = None
+    lib.block_grad_lam.argtypes = [P, P] + [I64] * 5 + [P, P]
+    lib.block_grad_lam.restype = None
     # check the BLAS found against torch on a product with every dimension > 1
     gen = torch.Generator().manual_seed(0)
     a = torch.rand(5, 3, generator=gen, device="cpu")
@@ -117,8 +132,56 @@ def _load():
     lib.latentlab_mm(gemm, 5, 4, 3, a.data_ptr(), b.data_ptr(), c.data_ptr())
     if not torch.allclose(c, a @ b, rtol=1e-5, atol=1e-6):
         return None, "the sgemm_ found disagrees with torch (torch operations used)"
+    lib.dgemm = _symbol("dgemm_")
+    if lib.dgemm is not None and not _dgemm_agrees(lib):
+        lib.dgemm = None  # the λ prior then stays with torch
     lib.gemm = gemm
-    return lib, f"compiled loop in use ({Path(compiler).name}, torch's sgemm_)"
+    prior = "and λ prior " if lib.dgemm is not None else ""
+    return lib, (
+        f"compiled loop {prior}in use ({Path(compiler).name}, torch's BLAS)"
+    )
+
+
+def _dgemm_agrees(lib) -> bool:
+    """The compiled λ prior on a small problem against torch in float64."""
+    gen = torch.Generator().manual_seed(1)
+    m, K, K1, T = 3, 2, 3, 4
+
+    def rand(*shape, dtype=torch.float64):
+        return torch.rand(*shape, generator=gen, dtype=dtype, device="cpu")
+
+    lam, reference, offsets = rand(m, K1, T, dtype=torch.float32), rand(K, T), rand(m, K)
+    root = rand(T, T)
+    precision = root @ root.T
+    delta = lam.double()
+    delta[:, :K] -= reference + offsets.unsqueeze(2)
+    delta[:, K:] -= 0.5
+    solved = delta @ precision
+    work = torch.empty((2, m * K1 * T), dtype=torch.float64, device="cpu")
+    sums = torch.empty((m, K), dtype=torch.float64, device="cpu")
+    grad = torch.empty((m, K1, T), dtype=torch.float32, device="cpu")
+    value = prior_rows(lib, lam, reference, offsets, 0.5, precision, work, sums, grad,
+                       2.0, None, group=2)
+    return (
+        abs(value - float((delta * solved).sum())) <= 1e-9 * abs(value)
+        and torch.allclose(sums, solved[:, :K].sum(2), rtol=1e-12)
+        and torch.allclose(grad, (2 * solved).float(), rtol=1e-6)
+    )
+
+
+def prior_rows(lib, lam, reference, offsets, healthy: float, precision, work,
+               row_sums, grad, alpha: float, beta: float | None, group: int) -> float:
+    """The λ prior's pass over the people of ``lam`` (a contiguous float32 block of
+    rows) in C: Σ δ·Pδ (float), the row sums of Pδ into ``row_sums`` and the
+    gradient into ``grad`` where they are given (see ``_native.c``). ``work``
+    holds two float64 rows of at least ``group`` × K1 × T each."""
+    m, K1, T = lam.shape
+    return lib.prior_rows(
+        lib.dgemm, m, reference.shape[0], K1, T, lam.data_ptr(),
+        reference.data_ptr(), offsets.data_ptr(), healthy, precision.data_ptr(),
+        work[0].data_ptr(), work[1].data_ptr(), _address(row_sums), _address(grad),
+        alpha, 0.0 if beta is None else beta, int(beta is not None), group,
+    )
 
 
 def library():
@@ -163,13 +226,16 @@ def block_ages(lib, buffers, theta_all, f, block, flags, eps: float, levels: int
     events = torch.zeros((), dtype=torch.float64, device=cpu)
     n_high = torch.zeros((), dtype=torch.int64, device=cpu)
     total = torch.zeros((), dtype=torch.float64, device=cpu)
+    ev_p = torch.empty((max(1, block.ev_cell.numel()),), dtype=w.dtype, device=cpu)
     group = 2**levels
     for t0 in range(0, T_c, group):  # Σ log w: log of the running product per group
         lib.block_ages(
             lib.gemm, t0, min(T_c, t0 + group), T, D, n, K1, f.aug.data_ptr(),
             theta_all.data_ptr(), w.data_ptr(), product.data_ptr(),
             block.after.data_ptr(), block.after_counts_t.data_ptr(),
-            block.ev_cell.data_ptr(), block.ev_bounds_t.data_ptr(), _address(flag_t),
+            block.ev_cell.data_ptr(), block.ev_bounds_t.data_ptr(),
+            block.ev_theta.data_ptr(), block.ev_s.data_ptr(), f.flat.data_ptr(),
+            ev_p.data_ptr(), _address(flag_t),
             int(clamp), bounds[0], bounds[1], int(count_high), n_high.data_ptr(),
             events.data_ptr(), int(want), _address(f.by_age if want else None),
             _address(grad_theta if want else None), _address(grad_s),
@@ -178,3 +244,45 @@ def block_ages(lib, buffers, theta_all, f, block, flags, eps: float, levels: int
         torch.log(product, out=product)
         total -= product.sum(dtype=torch.float64)
     return total + events, n_high if count_high else None
+
+
+#: People per group of the C transpositions (as PEOPLE in ``_native.c``).
+PEOPLE = 16
+
+
+def _local(size: int) -> torch.Tensor:
+    """This thread's (PEOPLE × size) float32 transposition array."""
+    return _thread_cached("native local", (size,), lambda: torch.empty(
+        (PEOPLE * size,), dtype=torch.float32, device="cpu"))
+
+
+def _rows(block):
+    """(index tensor or None, first position) of a block's people for the C side."""
+    rows = block.rows
+    return (None, rows.start) if isinstance(rows, slice) else (rows, 0)
+
+
+def block_theta(lib, lam, block, theta_all) -> torch.Tensor | None:
+    """θ = softmax(λ) of the block's people into θ's (K1 + 1, T, n) buffer in C
+    (exp within 1.4 ulp); returns the (K1, T, n) part, or None where λ is not a
+    contiguous float32 array (the caller then uses torch)."""
+    K1, T, n = theta_all.shape[0] - 1, theta_all.shape[1], theta_all.shape[2]
+    if not (lam.dtype == torch.float32 and lam.is_contiguous()) or T > 4096:
+        return None
+    rows, start = _rows(block)
+    lib.block_theta(lam.data_ptr(), _address(rows), start, n, K1, T,
+                    theta_all.data_ptr(), _local(K1 * T).data_ptr())
+    return theta_all[:K1]
+
+
+def block_grad_lam(lib, grad_theta, block, grad_lam) -> bool:
+    """∂/∂λ of the block's people from ∂/∂θ (K1, T, n) into their rows of
+    ``grad_lam`` (N, K1, T), zeros at ages ≥ T_c, in C; False where
+    ``grad_lam`` is not a contiguous float32 array (the caller then uses torch)."""
+    if not (grad_lam.dtype == torch.float32 and grad_lam.is_contiguous()):
+        return False
+    K1, T, n = grad_theta.shape
+    rows, start = _rows(block)
+    lib.block_grad_lam(grad_theta.data_ptr(), _address(rows), start, n, K1, T,
+                       block.T_c, grad_lam.data_ptr(), _local(K1 * T).data_ptr())
+    return True
