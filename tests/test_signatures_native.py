@@ -159,3 +159,89 @@ def test_a_failing_compiler_falls_back_and_says_why(monkeypatch, tmp_path):
         assert "not compiled" in _native.status()
     finally:
         _native.reset()
+
+
+@pytest.mark.parametrize("T", [1, 2, 7, 52])
+@pytest.mark.parametrize("beta", [None, 0.25])
+def test_compiled_prior_matches_torch_pass(T, beta, native):
+    """Q_λ, ∂Q/∂γ and the gradient update of the C pass (half-size products on the
+    symmetric and antisymmetric parts of δ) against the torch pass, even and odd T."""
+    from latentlab.signatures import GaussianProcessPrior, _centered
+
+    generator = torch.Generator().manual_seed(T)
+    N, K, Pc = 37, 3, 4
+
+    def rand(*shape, dtype=torch.float64):
+        return torch.randn(*shape, generator=generator, dtype=dtype, device="cpu")
+
+    lam, gamma, G = rand(N, K + 1, T, dtype=torch.float32), rand(Pc, K), rand(N, Pc)
+    reference = rand(K, T)
+    precision = GaussianProcessPrior(T, max(T / 4, 1.0)).precision_tensor("cpu")
+    start = rand(N, K + 1, T, dtype=torch.float32)
+    results = []
+    for flag in (True, False):
+        grad = start.clone()  # β grad + α P δ, or α P δ (β None) overwriting it
+        _ages.NATIVE = flag
+        try:
+            value, grad_gamma = _centered.prior_pass(
+                lam, gamma, G, reference, -4.0, precision, grad, alpha=0.5, beta=beta
+            )
+        finally:
+            _ages.NATIVE = True
+        results.append((float(value), grad_gamma, grad))
+    (v1, gg1, g1), (v2, gg2, g2) = results
+    assert v1 == pytest.approx(v2, rel=1e-9)
+    torch.testing.assert_close(gg1, gg2, rtol=1e-8, atol=1e-8)
+    torch.testing.assert_close(g1, g2, rtol=1e-5, atol=1e-3)
+
+
+def test_precision_halves_rebuild_the_product():
+    """P δ from the two half-size blocks equals P δ for odd and even T."""
+    from latentlab.signatures import GaussianProcessPrior
+
+    for T in (1, 2, 5, 6, 52):
+        P = GaussianProcessPrior(T, max(T / 4, 1.0)).precision_tensor("cpu")
+        Ps, Pa = _native.halves(P)
+        h = T // 2
+        assert Ps.shape == (T - h, T - h) and Pa.shape == (h, h)
+        delta = torch.randn(9, T, dtype=torch.float64,
+                            generator=torch.Generator().manual_seed(T))
+        flipped = delta.flip(1)
+        s = 0.5 * (delta + flipped)[:, : T - h]
+        a = 0.5 * (delta - flipped)[:, :h]
+        u, v = s @ Ps.T, a @ Pa.T
+        rebuilt = torch.empty_like(delta)
+        rebuilt[:, :h] = u[:, :h] + v
+        rebuilt[:, T - h:] = (u[:, :h] - v).flip(1)
+        if T % 2:
+            rebuilt[:, h] = u[:, h]
+        expected = delta @ P
+        assert float((rebuilt - expected).abs().max()) <= 1e-9 * float(expected.abs().max())
+
+
+def test_compiled_softmax_and_write_back(native):
+    """θ of the C softmax (its own exp) against torch.softmax, for people given as
+    a slice and as an index, with λ spread far enough that exp underflows; and
+    ∂/∂λ written back into the right rows with zeros after T_c."""
+    N, K1, T, n = 40, 5, 9, 17
+    lam = torch.randn(N, K1, T, generator=torch.Generator().manual_seed(0)) * 30
+    lam[3, 2] = 200.0  # the other signatures of person 3 underflow
+    theta_all = torch.empty(K1 + 1, T, n)
+    rows = torch.randperm(N, generator=torch.Generator().manual_seed(1))[:n]
+    for block_rows, people in ((slice(5, 5 + n), lam[5 : 5 + n]), (rows, lam[rows])):
+        block = _ages.Block(0, n, block_rows, T, *([None] * 10))
+        theta = _native.block_theta(native, lam, block, theta_all)
+        # torch's float32 softmax rounds x − max the same way; exp differs by ≤ 2 ulp
+        expected = torch.softmax(people, dim=1).permute(1, 2, 0)
+        torch.testing.assert_close(theta, expected, rtol=3e-7, atol=1e-37)
+        assert bool((theta_all[K1] == 1).all())
+        grad_theta = torch.randn(K1, T, n)
+        grad_lam = torch.full((N, K1, T), float("nan"))
+        block = block._replace(T_c=6)
+        assert _native.block_grad_lam(native, grad_theta, block, grad_lam)
+        written = grad_lam[block_rows]
+        torch.testing.assert_close(written[:, :, :6], grad_theta[:, :6].permute(2, 0, 1))
+        assert bool((written[:, :, 6:] == 0).all())
+        untouched = torch.ones(N, dtype=torch.bool)
+        untouched[block_rows] = False
+        assert bool(grad_lam[untouched].isnan().all())

@@ -27,9 +27,9 @@ PRIOR_ROWS = 4096
 #: 0.26 s per epoch); 2**20 rows (436 MB per float64 work buffer) keep the
 #: launches few and the memory bounded.
 GPU_PRIOR_ROWS = 1 << 20
-#: Bytes of δ per group of people in the C pass (δ and P δ then stay in a
-#: 512 KB L2 cache together).
-NATIVE_PRIOR_BYTES = 192 * 1024
+#: Bytes of δ per group of people in the C pass (its four work arrays of that
+#: size then stay in a 512 KB L2 cache together).
+NATIVE_PRIOR_BYTES = 64 * 1024
 
 
 def _work_buffers(rows: int, shape: tuple, dtype, device):
@@ -86,17 +86,18 @@ def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
     dtype = lam.dtype if grad is None else grad.dtype
 
     lib = _native_prior(lam, grad, reference, offsets, precision)
-    group = max(1, NATIVE_PRIOR_BYTES // (8 * lam.shape[1] * T))
+    group = max(1, min(N, NATIVE_PRIOR_BYTES // (8 * lam.shape[1] * T)))
+    precision_halves = _native.halves(precision) if lib is not None else None
 
     def run(part):
         if lib is not None:  # the whole part in C, ``group`` people at a time
             a, b = starts[part[0]], min(starts[part[-1]] + step, N)
-            size = min(group, N) * lam.shape[1] * T
+            size = 4 * group * lam.shape[1] * T
             work = _kernel.thread_cached("native prior", (size,), lambda: torch.empty(
-                (2, size), dtype=torch.float64, device="cpu"))
+                (size,), dtype=torch.float64, device="cpu"))
             return _native.prior_rows(
                 lib, lam[a:b], reference, offsets[a:b], float(healthy_mean),
-                precision, work, None if row_sums is None else row_sums[a:b],
+                precision_halves, work, None if row_sums is None else row_sums[a:b],
                 None if grad is None else grad[a:b], alpha, beta, group,
             )
         value = torch.zeros((), dtype=torch.float64, device=lam.device)
