@@ -13,6 +13,9 @@ writes ``benchmarks/results/signatures_fit.json`` and ``.md``.
   kernel's default chunk size (64 for the person-major kernels, the age-major
   kernel's own blocks where the folder has ``_ages.py``). It runs in the same
   invocation as ``ours``, so both see the same machine load.
+* ``torch steps`` (``--torch-steps``): ours with ``LATENTLAB_NATIVE=0``, i.e. the
+  kernel's per-age loop, θ, the write-back and the λ prior as torch operations
+  instead of the compiled C parts (``signatures/_native.c``).
 * ``straightforward``: the same objective written the obvious way: π by one
   einsum over the whole batch, dense N×D×T float32 at-risk mask and outcome
   array, autograd for everything. Timed for a few epochs and extrapolated to
@@ -144,10 +147,13 @@ def _data(size: dict, cache: str | None):
 def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str | None = None,
               cache: str | None = None) -> dict:
     """Inside the subprocess: simulate, fit, report timings and peak RSS."""
+    if kind == "torch steps":  # ours with the C parts switched off (before latentlab loads)
+        os.environ["LATENTLAB_NATIVE"] = "0"
     import numpy as np
     import torch
 
     from latentlab.datasets.signatures_sim import simulate_signatures
+    from latentlab.signatures import _native
     from latentlab.signatures import (
         GaussianProcessPrior,
         fit_signatures,
@@ -161,7 +167,7 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
     simulate_s = time.perf_counter() - start
     rss_after_data = _peak_rss_mb()
     K = size["n_signatures"]
-    if kind in ("ours", "previous"):
+    if kind in ("ours", "previous", "torch steps"):
         chunk = None
         if kind == "previous":
             _swap_likelihood(previous)
@@ -179,7 +185,8 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
                     fit_s=fit_s * 200 / fit.n_iter, fit_cpu_s=fit_cpu_s * 200 / fit.n_iter, measured_fit_s=fit_s,
                     seconds_per_epoch=fit_s / fit.n_iter, epochs_per_s=fit.n_iter / fit_s,
                     measured_epochs=fit.n_iter, extrapolated=fit.n_iter != 200, final_loss=fit.history[-1],
-                    peak_rss_mb=_peak_rss_mb(), rss_after_data_mb=rss_after_data, n_events=data.n_events)
+                    peak_rss_mb=_peak_rss_mb(), rss_after_data_mb=rss_after_data, n_events=data.n_events,
+                    kernel=_native.status())
 
     # the straightforward version: dense arrays and autograd everywhere
     init = initialize(data, K, rng=0)
@@ -221,99 +228,97 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
                 rss_after_data_mb=rss_after_data, n_events=data.n_events)
 
 
-#: Profile categories: aten op name -> what it is in the fit.
-CATEGORIES = {
-    "aten::mm": "matrix products: π and ∂/∂θ (and the GP prior's)",
-    "aten::bmm": "matrix products: π and ∂/∂θ (and the GP prior's)",
-    "aten::addmm_": "matrix product: ∂/∂σ(φ)", "aten::baddbmm_": "matrix product: ∂/∂σ(φ)",
-    "aten::log": "log", "aten::log1p": "log",
-    "aten::add": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::addcmul": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::reciprocal": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::div": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::div_": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::sub": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::clamp_": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::mul": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::mul_": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::lt": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::gt": "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)",
-    "aten::dot": "GP prior (dot product)",
-    "aten::copy_": "copies (layout changes, dtype casts, snapshots)",
-    "aten::index": "cells after E and events (gather / scatter)",
-    "aten::index_select": "cells after E and events (gather / scatter)",
-    "aten::index_fill_": "cells after E and events (gather / scatter)",
-    "aten::index_copy_": "cells after E and events (gather / scatter)",
-    "aten::_index_put_impl_": "cells after E and events (gather / scatter)",
-    "aten::scatter_": "cells after E and events (gather / scatter)",
-    "aten::reciprocal_": (
-        "elementwise on π (1 − π, 1/(1 − π), masks, clamps, running product)"
-    ),
-    "aten::exp_": "softmax, sigmoid and their backward",
-    "aten::amax": "softmax, sigmoid and their backward",
-    "aten::_softmax": "softmax, sigmoid and their backward",
-    "aten::_softmax_backward_data": "softmax, sigmoid and their backward",
-    "aten::sigmoid": "softmax, sigmoid and their backward",
-    "aten::sigmoid_backward": "softmax, sigmoid and their backward",
-    "aten::_fused_adam_": "Adam step",
-    "aten::_foreach_addcdiv_": "Adam step", "aten::_foreach_mul_": "Adam step",
-    "aten::_foreach_lerp_": "Adam step", "aten::_foreach_sqrt": "Adam step",
-    "aten::_foreach_add_": "Adam step", "aten::_foreach_div_": "Adam step",
-    "aten::addcdiv_": "Adam step", "aten::lerp_": "Adam step", "aten::sqrt": "Adam step",
-}
+#: Profile parts: (module, function, what it is). Each runs inside the worker threads,
+#: so its time is summed over the threads (thread-seconds).
+PARTS = [
+    ("latentlab.signatures._native", "block_ages",
+     "per-age loop in C: three products per age, clamp, cells after E, running product, "
+     "1/w, events, softmax backward"),
+    ("latentlab.signatures._native", "block_theta", "θ = softmax(λ) per block (C)"),
+    ("latentlab.signatures._native", "block_grad_lam", "∂/∂λ back to λ's layout (C)"),
+    ("latentlab.signatures._ages", "_clamp_ages", "bound on π: where the clamp may bind"),
+    ("latentlab.signatures._native", "prior_rows", "λ prior, float64 (C)"),
+    ("latentlab.signatures._ages", "_torch_ages", "per-age loop as torch operations (fallback)"),
+    ("latentlab.signatures._ages", "_theta", "θ = softmax(λ) per block (torch, fallback)"),
+]
 
 
-def run_profile(size: dict, n_epochs: int, previous: str | None, cache: str | None = None) -> dict:
-    """Per-op CPU time of whole fit epochs (one torch thread, so every op is recorded)."""
+def run_profile(size: dict, n_epochs: int, threads: int, cache: str | None = None) -> dict:
+    """Where the time of a fit epoch goes: thread-seconds per epoch of each part of
+    :data:`PARTS` (timed around each call, summed over the worker threads), the
+    epoch's wall time, and the three products per age alone (torch.mm on one
+    thread, the same shapes and ages as the fit's blocks): their floor."""
+    import importlib
+    import threading
+
     import torch
-    from torch.profiler import ProfilerActivity, profile
 
-    from latentlab.datasets.signatures_sim import simulate_signatures
     import latentlab.signatures.fit as fit_module
-    from latentlab.signatures import fit_signatures, initialize
+    from latentlab.signatures import _ages, _native, fit_signatures, initialize
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     data = _data(size, cache)
     init = initialize(data, size["n_signatures"], rng=0)
-    tables = {}
-    for kind in ("ours", "previous") if previous else ("ours",):
-        chunk = None
-        if kind == "previous":
-            _swap_likelihood(previous)
-            chunk = _previous_chunk(previous)
-        prof = profile(activities=[ProfilerActivity.CPU])
-        original = fit_module.adam_loop
+    spent: dict[str, float] = {}
+    lock = threading.Lock()
+    for module_name, name, label in PARTS:
+        module = importlib.import_module(module_name)
+        original = getattr(module, name)
 
-        def loop(objective, *args, **kwargs):  # profile epochs 2 … n_epochs + 1
-            calls = [0]
-
-            def counted():
-                calls[0] += 1
-                if calls[0] == 2:  # epoch 1 (the plan, first-call buffers) is left out
-                    prof.__enter__()
-                return objective()
-
+        def timed(*args, _original=original, _label=label, **kwargs):
+            start = time.perf_counter()
             try:
-                return original(counted, *args, **kwargs)
+                return _original(*args, **kwargs)
             finally:
-                if calls[0] >= 2:
-                    prof.__exit__(None, None, None)
+                with lock:
+                    spent[_label] = spent.get(_label, 0.0) + time.perf_counter() - start
 
-        fit_module.adam_loop = loop
-        try:
-            fit_signatures(data, size["n_signatures"], init=init, n_epochs=n_epochs + 1,
-                           tol=None, verbose=False, num_threads=1, chunk_size=chunk)
-        finally:
-            fit_module.adam_loop = original
-        per_epoch: dict[str, float] = {}
-        total = 0.0
-        for event in prof.key_averages():
-            seconds = event.self_cpu_time_total / 1e6 / n_epochs
-            total += seconds
-            group = CATEGORIES.get(event.key, "other (Python, small ops, GP algebra)")
-            per_epoch[group] = per_epoch.get(group, 0.0) + seconds
-        tables[kind] = dict(total_s=total, categories=per_epoch)
-    return dict(kind="profile", **size, epochs=n_epochs, threads=1, load=os.getloadavg()[0], tables=tables)
+        setattr(module, name, timed)
+    original_loop, wall = fit_module.adam_loop, []
+
+    def loop(objective, *args, **kwargs):  # epoch 1 (the plan, first-call buffers) left out
+        calls = [0]
+
+        def counted():
+            calls[0] += 1
+            if calls[0] == 2:
+                spent.clear()
+                wall.append(time.perf_counter())
+            return objective()
+
+        result = original_loop(counted, *args, **kwargs)
+        wall.append(time.perf_counter())
+        return result
+
+    fit_module.adam_loop = loop
+    try:
+        fit_signatures(data, size["n_signatures"], init=init, n_epochs=n_epochs + 1, tol=None,
+                       verbose=False, num_threads=threads)
+    finally:
+        fit_module.adam_loop = original_loop
+    epoch_s = (wall[1] - wall[0]) / n_epochs
+    parts = {label: seconds / n_epochs for label, seconds in spent.items()}
+    # the products alone: the fit's block shapes at their ages, one thread
+    E, event = torch.as_tensor(data.E), torch.as_tensor(data.event)
+    blocks = _ages.plan(E, event, 512, size["n_times"])
+    D, K1 = size["n_diseases"], size["n_signatures"] + 1
+    torch.set_num_threads(1)
+    aug, s_t, g_s = torch.rand(D, K1 + 1), torch.rand(K1, D), torch.zeros(K1, D)
+    theta, grad = torch.rand(K1 + 1, 512), torch.empty(K1, 512)
+    w = torch.empty(D, 512)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for block in blocks:
+            n = block.stop - block.start
+            for _ in range(block.T_c):
+                torch.mm(aug, theta[:, :n], out=w[:, :n])
+                torch.mm(s_t, w[:, :n], out=grad[:, :n])
+                g_s.addmm_(theta[:K1, :n], w[:, :n].t())
+        best = min(best, time.perf_counter() - start)
+    return dict(kind="profile", **size, epochs=n_epochs, threads=threads, load=os.getloadavg()[0],
+                epoch_s=epoch_s, parts=parts, products_one_thread_s=best,
+                kernel=_native.status())
 
 
 def spawn(kind: str, size: dict, n_epochs: int, threads: int, previous: str | None = None,
@@ -353,7 +358,7 @@ def write_results(rows: list[dict], note: str, profile: dict | None = None) -> N
             f"{r['threads']} | {r['seconds_per_epoch']:.2f} | {total} | {r['fit_cpu_s'] / 60:.1f} min | "
             f"{r['peak_rss_mb'] / 1024:.2f} GB | {load} |")
     ok = [r for r in rows if "error" not in r]
-    for naive in (r for r in ok if r["kind"] in ("straightforward", "previous")):
+    for naive in (r for r in ok if r["kind"] in ("straightforward", "previous", "torch steps")):
         for ours in (r for r in ok if r["kind"] == "ours" and r["n_individuals"] == naive["n_individuals"]
                      and r["threads"] == naive["threads"]):
             lines.append("")
@@ -366,21 +371,25 @@ def write_results(rows: list[dict], note: str, profile: dict | None = None) -> N
         lines += ["", f"Target of issue 16 (≤ 90 s for 200 epochs and ≤ 1.5 GB at N = 10,000 on 2 threads): "
                   f"{'met' if met else 'NOT met'} in this run ({ours['fit_s']:.0f} s, "
                   f"{ours['peak_rss_mb'] / 1024:.2f} GB, load {ours['load_start']:.1f} → {ours['load_end']:.1f})."]
-    if profile and "tables" in profile:
-        kinds = list(profile["tables"])
-        groups = sorted({g for t in profile["tables"].values() for g in t["categories"]},
-                        key=lambda g: -profile["tables"]["ours"]["categories"].get(g, 0.0))
+    if profile and "parts" in profile:
+        threads = profile["threads"]
+        budget = threads * profile["epoch_s"]
+        rest = budget - sum(profile["parts"].values())
         lines += ["", "## Where the time goes", "",
-                  f"CPU seconds per fit epoch by operation at N = {profile['n_individuals']:,}, one torch thread "
-                  f"(so the profiler sees every operation; mean of {profile['epochs']} epochs "
-                  "after the first, "
-                  f"load {profile['load']:.1f}). An epoch is the objective, its gradient and the Adam step.", "",
-                  "| operation | " + " | ".join(kinds) + " |", "|---|" + "---|" * len(kinds)]
-        for g in groups:
-            lines.append(f"| {g} | " + " | ".join(
-                f"{profile['tables'][k]['categories'].get(g, 0.0):.3f} s" for k in kinds) + " |")
-        lines.append("| **total** | " + " | ".join(f"**{profile['tables'][k]['total_s']:.3f} s**" for k in kinds)
-                     + " |")
+                  f"One fit epoch at N = {profile['n_individuals']:,} on {threads} threads "
+                  f"(mean of {profile['epochs']} epochs after the first, load {profile['load']:.1f}; "
+                  f"kernel: {profile['kernel']}): {profile['epoch_s']:.3f} s of wall time, "
+                  f"{budget:.3f} thread-seconds. Each part is timed around its calls inside the "
+                  "worker threads and summed over them.", "",
+                  "| part | thread-seconds per epoch | share |", "|---|---|---|"]
+        for label, seconds in sorted(profile["parts"].items(), key=lambda kv: -kv[1]):
+            lines.append(f"| {label} | {seconds:.3f} | {seconds / budget:.0%} |")
+        lines.append(f"| rest: Adam step, GP prior on φ, autograd, snapshot, Python, threads "
+                     f"waiting at the two joins | {rest:.3f} | {rest / budget:.0%} |")
+        lines += ["", f"The three products per age alone (torch.mm, the fit's block shapes and "
+                  f"ages, one thread, best of 3): {profile['products_one_thread_s']:.3f} s per epoch, "
+                  f"{profile['products_one_thread_s'] / threads:.3f} s of wall time on {threads} "
+                  "threads if they split perfectly."]
     (RESULTS / "signatures_fit.md").write_text("\n".join(lines) + "\n")
 
 
@@ -395,9 +404,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small size only")
     parser.add_argument("--naive-epochs", type=int, default=3, help="epochs timed for the straightforward version")
     parser.add_argument("--previous", help="path of an earlier likelihood.py to time side by side")
-    parser.add_argument("--profile", action="store_true", help="also profile fit epochs (one thread)")
+    parser.add_argument("--profile", action="store_true",
+                        help="also time the parts of fit epochs (at --threads)")
     parser.add_argument("--profile-epochs", type=int, default=3)
     parser.add_argument("--previous-epochs", type=int, help="epochs of the previous fit (default: --epochs)")
+    parser.add_argument("--torch-steps", action="store_true",
+                        help="also fit with the C parts switched off (LATENTLAB_NATIVE=0)")
     parser.add_argument("--data-cache", help="pickle of the simulated data shared by the runs (made if missing)")
     parser.add_argument("--results", help="folder for the results (default: benchmarks/results)")
     parser.add_argument("--skip-small", action="store_true", help="no runs at the small size")
@@ -406,7 +418,7 @@ def main() -> None:
                         help="no straightforward run at the reference size")
     args = parser.parse_args()
     if args.child == "profile":
-        print(json.dumps(run_profile(json.loads(args.size), args.epochs, args.previous, args.data_cache)))
+        print(json.dumps(run_profile(json.loads(args.size), args.epochs, args.threads, args.data_cache)))
         return
     if args.child:
         print(json.dumps(run_child(args.child, json.loads(args.size), args.epochs, args.threads, args.previous,
@@ -442,8 +454,10 @@ def main() -> None:
             if args.previous:
                 add(spawn("previous", REFERENCE, args.previous_epochs or args.epochs, threads, args.previous, cache))
             add(spawn("ours", REFERENCE, args.epochs, threads, cache=cache))
+            if args.torch_steps:
+                add(spawn("torch steps", REFERENCE, args.epochs, threads, cache=cache))
     if args.profile:
-        profile = spawn("profile", REFERENCE, args.profile_epochs, 1, args.previous, cache)
+        profile = spawn("profile", REFERENCE, args.profile_epochs, args.threads, cache=cache)
         write_results(rows, note(), profile)
     if not args.quick and not args.skip_straightforward:
         add(spawn("straightforward", REFERENCE, args.naive_epochs + 1, args.threads, cache=cache))

@@ -52,6 +52,9 @@ def test_compiled_loop_is_used_where_a_compiler_exists():
     if _native._compiler() is None or _native._sgemm() is None:
         pytest.skip("no C compiler or no sgemm_ in torch here")
     assert "in use" in _native.status()
+    from latentlab.signatures import kernel_status
+
+    assert kernel_status() == _native.status()
 
 
 @pytest.mark.parametrize("T", [1, 2, 5, 9, 52])

@@ -15,7 +15,12 @@ Modules: :mod:`.data` (SurvivalData), :mod:`.prevalence`, :mod:`.gp`,
 """
 
 from latentlab.signatures.data import SurvivalData
-from latentlab.signatures.device import auto_chunk_size, gpu_results, resolve_device
+from latentlab.signatures.device import (
+    auto_chunk_size,
+    gpu_results,
+    kernel_status,
+    resolve_device,
+)
 from latentlab.signatures.evaluation import (
     event_auc,
     frozen_theta_risk,
@@ -65,6 +70,7 @@ __all__ = [
     "resolve_device",
     "auto_chunk_size",
     "gpu_results",
+    "kernel_status",
     "at_risk_counts",
     "at_risk_prevalence",
     "prevalence_logit",

@@ -49,12 +49,25 @@ def _compiler() -> str | None:
     return None
 
 
+def _cpu_signature() -> bytes:
+    """What -march=native depends on: the CPU's model and feature flags (Linux), else
+    what platform reports; a library built for another CPU is never reused."""
+    wanted = {"model name", "flags", "Features", "CPU part"}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            lines = [line for line in handle if line.split(":")[0].strip() in wanted]
+    except OSError:
+        lines = []
+    seen = dict.fromkeys(lines)  # the first processor's lines, in order
+    return "".join(list(seen)[: len(wanted)]).encode() or platform.processor().encode()
+
+
 def _compile(compiler: str) -> Path:
     """The shared library for this source, compiler and machine (built once)."""
     source = SOURCE.read_bytes()
     key = hashlib.sha256(
-        source + compiler.encode() + platform.machine().encode()
-        + platform.processor().encode() + sys.platform.encode()
+        source + compiler.encode() + platform.machine().encode() + _cpu_signature()
+        + sys.platform.encode()
     ).hexdigest()[:16]
     suffix = ".dll" if sys.platform == "win32" else ".so"
     for folder in (_cache_dir(), Path(tempfile.gettempdir()) / "latentlab"):

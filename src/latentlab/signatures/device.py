@@ -154,3 +154,31 @@ def gpu_results(path=None) -> dict | None:
     True
     """
     return read_results(path, "signatures_gpu.json", lambda payload: bool(payload.get("runs")))
+
+
+def kernel_status() -> str:
+    """Which CPU steps the float32 signature likelihood runs, and why.
+
+    The per-age loop, θ = softmax(λ), the write-back of ∂/∂λ and the λ prior run
+    as compiled C (``signatures/_native.c``, built with the machine's C compiler
+    on first use and cached in ``$LATENTLAB_CACHE`` or ``~/.cache/latentlab``)
+    where that works, else as torch operations with the same results to float32
+    round-off. ``LATENTLAB_NATIVE=0`` switches the C parts off. float64 fits and
+    GPUs always use torch operations.
+
+    Returns
+    -------
+    str
+        "compiled loop and λ prior in use (…)" or the reason torch operations are
+        used (no C compiler, no ``sgemm_`` in torch's CPU library, switched off,
+        the compiler failed).
+
+    Examples
+    --------
+    >>> from latentlab.signatures import kernel_status
+    >>> kernel_status().startswith(("compiled", "no C", "switched", "not", "torch", "the"))
+    True
+    """
+    from latentlab.signatures import _native
+
+    return _native.status()
