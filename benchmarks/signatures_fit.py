@@ -232,8 +232,8 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
 #: so its time is summed over the threads (thread-seconds).
 PARTS = [
     ("latentlab.signatures._native", "block_ages",
-     "per-age loop in C: three products per age, clamp, cells after E, running product, "
-     "1/w, events, softmax backward"),
+     ("per-age loop in C: three products per age, clamp, cells after E, running product, "
+      "1/w, events, softmax backward")),
     ("latentlab.signatures._native", "block_theta", "θ = softmax(λ) per block (C)"),
     ("latentlab.signatures._native", "block_grad_lam", "∂/∂λ back to λ's layout (C)"),
     ("latentlab.signatures._ages", "_clamp_ages", "bound on π: where the clamp may bind"),

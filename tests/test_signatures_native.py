@@ -248,3 +248,47 @@ def test_compiled_softmax_and_write_back(native):
         untouched = torch.ones(N, dtype=torch.bool)
         untouched[block_rows] = False
         assert bool(grad_lam[untouched].isnan().all())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_centered_objective_with_the_prior_in_the_workers(threads, native, monkeypatch):
+    """float32 map_objective with the λ prior run in the kernel's workers (C) against
+    the torch steps: value, parts and every gradient, blocks in the plan's order
+    (people sorted by last age, so the prior sees index rows)."""
+    from test_signatures_fit import _centered_problem
+
+    from latentlab.signatures.objective import map_objective
+
+    priors, E, event, values = _centered_problem()
+    calls = []
+    original = _native.prior_rows
+
+    def counted(*args, people=None, **kwargs):
+        calls.append(people is not None)
+        return original(*args, people=people, **kwargs)
+
+    monkeypatch.setattr(_native, "prior_rows", counted)
+    previous = torch.get_num_threads()
+    results = []
+    try:
+        torch.set_num_threads(threads)
+        for flag in (True, False):
+            params = {k: torch.tensor(v, dtype=torch.float32, requires_grad=True)
+                      for k, v in values.items()}
+            _ages.NATIVE = flag
+            try:
+                terms = map_objective(params, E, event, priors, chunk_size=7)
+            finally:
+                _ages.NATIVE = True
+            (2.5 * terms.loss).backward()
+            results.append((float(terms.loss.detach()),
+                            (terms.nll, terms.q_lambda, terms.q_phi),
+                            {k: p.grad for k, p in params.items()}))
+    finally:
+        torch.set_num_threads(previous)
+    assert calls and all(calls)  # the prior ran in the workers, on their people
+    (l1, p1, g1), (l2, p2, g2) = results
+    assert l1 == pytest.approx(l2, rel=1e-6)
+    assert p1 == pytest.approx(p2, rel=1e-6)
+    for name in values:
+        torch.testing.assert_close(g1[name], g2[name], rtol=1e-4, atol=1e-5)

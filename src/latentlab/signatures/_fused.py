@@ -13,11 +13,16 @@ import torch
 from latentlab.signatures import _ages, _kernel
 
 
-def _fused_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam):
+def _fused_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam, tail=None,
+                 extra: int = 0):
     """The fused kernel: NLL (float64 0-d), ∂(−ℓ)/∂(κσ(φ)) as (T, K1, D) or None,
     and κσ(φ) as (T, K1, D). Writes ∂(−ℓ)/∂λ into ``grad_lam`` (N, K1, T) when
     given. ``lam`` and ``s`` = σ(φ) are detached; ``plan`` is a CPU block list
-    (:func:`._ages.plan`) or a chunk plan (:func:`._kernel.plan`)."""
+    (:func:`._ages.plan`) or a chunk plan (:func:`._kernel.plan`).
+
+    ``tail(blocks)`` (CPU blocks only) runs in each worker after its blocks, on
+    the list of them (the λ prior of their people, :mod:`._centered`); ``extra``
+    is its cost per person in ages of the kernel, for splitting the blocks."""
     K1, T = lam.shape[1:]
     D = s.shape[1]
     device, dtype = lam.device, lam.dtype
@@ -50,6 +55,8 @@ def _fused_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam):
                 total += value
                 if nh is not None:
                     n_high += nh
+            if tail is not None:
+                tail([plan[c] for c in part])
             return total, n_high, grad_s
         buffers = _kernel.Chunk.reuse(T, n_max, D, K1, dtype, device)
         for c in part:
@@ -68,7 +75,7 @@ def _fused_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam):
         return total, n_high, grad_s
 
     blocks = plan if ages_layout else plan.chunks
-    results = _kernel.run_parts(run, _kernel.split(blocks, device))
+    results = _kernel.run_parts(run, _kernel.split(blocks, device, extra=extra))
     total = results[0][0]
     for r in results[1:]:
         total = total + r[0]

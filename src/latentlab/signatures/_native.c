@@ -136,7 +136,9 @@ typedef void (*dgemm_fn)(const char *, const char *, const void *, const void *,
                          const double *, const void *, const double *, double *,
                          const void *);
 
-/* The centered lambda prior over people [0, m) of lam (m x K1 x T, float32):
+/* The centered lambda prior over m people of lam (N x K1 x T, float32): people
+   people[0 .. m) where given, else 0 .. m - 1 (rows of lam, offsets, row_sums and
+   grad alike):
    delta = (lam - r_k) - offset_ik for k < K, lam - healthy for k >= K (float64),
    solved = P delta, value += delta . solved, row_sums[i, k] = sum_t solved
    (k < K, where row_sums is given), and, where grad is given,
@@ -150,8 +152,9 @@ typedef void (*dgemm_fn)(const char *, const char *, const void *, const void *,
    (h x h, h = T/2) on the first half of the antisymmetric part; half the
    multiply-adds of delta P. People go in groups of `group` so that the work
    arrays stay in cache; work holds four arrays of group K1 T doubles. */
-double prior_rows(void *dgemm_ptr, int64_t m, int64_t K, int64_t K1, int64_t T,
-                  const float *restrict lam, const double *restrict reference,
+double prior_rows(void *dgemm_ptr, int64_t m, const int64_t *people, int64_t K,
+                  int64_t K1, int64_t T, const float *restrict lam,
+                  const double *restrict reference,
                   const double *restrict offsets, double healthy,
                   const double *restrict Ps, const double *restrict Pa,
                   double *restrict work, double *restrict row_sums,
@@ -168,13 +171,13 @@ double prior_rows(void *dgemm_ptr, int64_t m, int64_t K, int64_t K1, int64_t T,
         const int64_t size = start + group < m ? group : m - start;
         const int64_t rows = size * K1, cells = rows * T;
         double *restrict A = S + rows * hs, *restrict V = U + rows * hs;
-        const float *lam_g = lam + start * per;
         for (int64_t i = 0; i < size; i++)
             for (int64_t k = 0; k < K1; k++) {
-                const float *x = lam_g + i * per + k * T;
+                const int64_t p = people ? people[start + i] : start + i;
+                const float *x = lam + p * per + k * T;
                 double *d = delta + i * per + k * T;
                 if (k < K) {
-                    const double *r = reference + k * T, o = offsets[(start + i) * K + k];
+                    const double *r = reference + k * T, o = offsets[p * K + k];
                     for (int64_t t = 0; t < T; t++)
                         d[t] = ((double)x[t] - r[t]) - o;
                 } else {
@@ -208,23 +211,25 @@ double prior_rows(void *dgemm_ptr, int64_t m, int64_t K, int64_t K1, int64_t T,
         for (int64_t c = 0; c < cells; c++)
             part += delta[c] * solved[c];
         value += part;
-        if (row_sums)
-            for (int64_t i = 0; i < size; i++)
+        for (int64_t i = 0; i < size; i++) {
+            const int64_t p = people ? people[start + i] : start + i;
+            const double *s = solved + i * per;
+            if (row_sums)
                 for (int64_t k = 0; k < K; k++) {
-                    const double *s = solved + i * per + k * T;
                     double total = 0.0;
                     for (int64_t t = 0; t < T; t++)
-                        total += s[t];
-                    row_sums[(start + i) * K + k] = total;
+                        total += s[k * T + t];
+                    row_sums[p * K + k] = total;
                 }
-        if (grad) {
-            float *g = grad + start * per;
+            if (!grad)
+                continue;
+            float *g = grad + p * per;
             if (!use_beta)
-                for (int64_t c = 0; c < cells; c++)
-                    g[c] = (float)(alpha * solved[c]);
+                for (int64_t c = 0; c < per; c++)
+                    g[c] = (float)(alpha * s[c]);
             else
-                for (int64_t c = 0; c < cells; c++)
-                    g[c] = g[c] * b32 + a32 * (float)solved[c];
+                for (int64_t c = 0; c < per; c++)
+                    g[c] = g[c] * b32 + a32 * (float)s[c];
         }
     }
     return value;

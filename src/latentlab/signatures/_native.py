@@ -130,7 +130,7 @@ def _load():
     lib.block_ages.restype = None
     D64 = ctypes.c_double
     lib.prior_rows.argtypes = (
-        [P] + [I64] * 4 + [P] * 3 + [D64] + [P] * 5 + [D64, D64, I, I64]
+        [P, I64, P] + [I64] * 3 + [P] * 3 + [D64] + [P] * 5 + [D64, D64, I, I64]
     )
     lib.prior_rows.restype = D64
     lib.block_theta.argtypes = [P, P] + [I64] * 4 + [P, P]
@@ -204,18 +204,20 @@ def halves(precision: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def prior_rows(lib, lam, reference, offsets, healthy: float, precision_halves, work,
-               row_sums, grad, alpha: float, beta: float | None, group: int) -> float:
-    """The λ prior's pass over the people of ``lam`` (a contiguous float32 block of
-    rows) in C: Σ δ·Pδ (float), the row sums of Pδ into ``row_sums`` and the
-    gradient into ``grad`` where they are given (see ``_native.c``);
-    ``precision_halves`` from :func:`halves`. ``work`` holds at least four times
-    ``group`` × K1 × T float64 values."""
-    m, K1, T = lam.shape
+               row_sums, grad, alpha: float, beta: float | None, group: int,
+               people: torch.Tensor | None = None) -> float:
+    """The λ prior's pass in C over the rows ``people`` (int64) of ``lam``, or all of
+    them: Σ δ·Pδ (float), the row sums of Pδ into ``row_sums`` and the gradient
+    into ``grad`` (rows like λ's) where they are given (see ``_native.c``);
+    ``lam`` contiguous float32, ``precision_halves`` from :func:`halves`;
+    ``work`` holds at least four times ``group`` × K1 × T float64 values."""
+    N, K1, T = lam.shape
     if work.numel() < 4 * group * K1 * T or not work.is_contiguous():
         raise ValueError(f"work must hold 4 × {group} × {K1} × {T} float64 values")
+    m = N if people is None else people.numel()
     Ps, Pa = precision_halves
     return lib.prior_rows(
-        lib.dgemm, m, reference.shape[0], K1, T, lam.data_ptr(),
+        lib.dgemm, m, _address(people), reference.shape[0], K1, T, lam.data_ptr(),
         reference.data_ptr(), offsets.data_ptr(), healthy, Ps.data_ptr(),
         Pa.data_ptr(), work.data_ptr(), _address(row_sums), _address(grad),
         alpha, 0.0 if beta is None else beta, int(beta is not None), group,

@@ -79,17 +79,23 @@ def _pool(n_workers: int) -> ThreadPoolExecutor:
         return _POOL
 
 
-def split(chunks: list, device: torch.device) -> list[range]:
-    """Contiguous parts of about equal work (Σ T_c × n over ``chunks``, anything
-    with ``T_c``, ``start`` and ``stop``): one per torch thread on a CPU, one on a
-    GPU."""
+#: Work per person of a CPU block outside its ages (θ, the write-back of ∂/∂λ), in
+#: ages of the per-age loop: measured 0.07 thread-seconds against 0.62 for the
+#: 501,000 person-ages of the 10,000-person benchmark (about 6 ages a person).
+BLOCK_EXTRA_AGES = 6
+
+
+def split(chunks: list, device: torch.device, extra: int = 0) -> list[range]:
+    """Contiguous parts of about equal work (Σ (T_c + BLOCK_EXTRA_AGES + extra) × n
+    over ``chunks``, anything with ``T_c``, ``start`` and ``stop``): one per torch
+    thread on a CPU, one on a GPU."""
     n_chunks = len(chunks)
     workers = (
         1 if device.type != "cpu" else max(1, min(torch.get_num_threads(), n_chunks))
     )
     if workers == 1:
         return [range(n_chunks)]
-    work = [c.T_c * (c.stop - c.start) for c in chunks]
+    work = [(c.T_c + BLOCK_EXTRA_AGES + extra) * (c.stop - c.start) for c in chunks]
     total, running, bounds = sum(work), 0, [0]
     for index, size in enumerate(work):
         running += size
