@@ -385,7 +385,7 @@ def write_results(rows: list[dict], note: str, profile: dict | None = None) -> N
         for label, seconds in sorted(profile["parts"].items(), key=lambda kv: -kv[1]):
             lines.append(f"| {label} | {seconds:.3f} | {seconds / budget:.0%} |")
         lines.append(f"| rest: Adam step, GP prior on φ, autograd, snapshot, Python, threads "
-                     f"waiting at the two joins | {rest:.3f} | {rest / budget:.0%} |")
+                     f"waiting at the join | {rest:.3f} | {rest / budget:.0%} |")
         lines += ["", f"The three products per age alone (torch.mm, the fit's block shapes and "
                   f"ages, one thread, best of 3): {profile['products_one_thread_s']:.3f} s per epoch, "
                   f"{profile['products_one_thread_s'] / threads:.3f} s of wall time on {threads} "
