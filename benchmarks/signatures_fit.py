@@ -237,7 +237,7 @@ PARTS = [
     ("latentlab.signatures._native", "block_theta", "θ = softmax(λ) per block (C)"),
     ("latentlab.signatures._native", "block_grad_lam", "∂/∂λ back to λ's layout (C)"),
     ("latentlab.signatures._ages", "_clamp_ages", "bound on π: where the clamp may bind"),
-    ("latentlab.signatures._native", "prior_rows", "λ prior, float64 (C)"),
+    ("latentlab.signatures._native_prior", "prior_rows", "λ prior, float64 (C)"),
     ("latentlab.signatures._ages", "_torch_ages", "per-age loop as torch operations (fallback)"),
     ("latentlab.signatures._ages", "_theta", "θ = softmax(λ) per block (torch, fallback)"),
 ]

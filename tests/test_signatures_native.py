@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from latentlab.signatures import _ages, _kernel, _native, signature_nll
+from latentlab.signatures import _ages, _kernel, _native, _native_prior, signature_nll
 
 
 def _problem(T, N=23, D=5, K1=4, rng=0, phi_shift=-1.0):
@@ -204,7 +204,7 @@ def test_precision_halves_rebuild_the_product():
 
     for T in (1, 2, 5, 6, 52):
         P = GaussianProcessPrior(T, max(T / 4, 1.0)).precision_tensor("cpu")
-        Ps, Pa = _native.halves(P)
+        Ps, Pa = _native_prior.halves(P)
         h = T // 2
         assert Ps.shape == (T - h, T - h) and Pa.shape == (h, h)
         delta = torch.randn(9, T, dtype=torch.float64,
@@ -261,13 +261,13 @@ def test_centered_objective_with_the_prior_in_the_workers(threads, native, monke
 
     priors, E, event, values = _centered_problem()
     calls = []
-    original = _native.prior_rows
+    original = _native_prior.prior_rows
 
     def counted(*args, people=None, **kwargs):
         calls.append(people is not None)
         return original(*args, people=people, **kwargs)
 
-    monkeypatch.setattr(_native, "prior_rows", counted)
+    monkeypatch.setattr(_native_prior, "prior_rows", counted)
     previous = torch.get_num_threads()
     results = []
     try:

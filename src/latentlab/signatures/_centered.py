@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from latentlab.signatures import _ages, _kernel, _native
+from latentlab.signatures import _ages, _kernel, _native, _native_prior
 from latentlab.signatures._fused import _fused_terms
 
 #: Trajectories (rows of λ's (N·(K+1), T) view) per block of the fused λ prior
@@ -47,9 +47,10 @@ def _work_buffers(rows: int, shape: tuple, dtype, device):
     return _kernel.thread_cached("prior", (rows, shape, dtype, str(device)), make)
 
 
-def _native_prior(lam, grad, reference, offsets, precision):
-    """The compiled library where the λ prior can run in C (:func:`._native.prior_rows`:
-    contiguous float32 λ and gradient and float64 constants on a CPU), else None."""
+def _prior_library(lam, grad, reference, offsets, precision):
+    """The compiled library where the λ prior can run in C
+    (:func:`._native_prior.prior_rows`: contiguous float32 λ and gradient and
+    float64 constants on a CPU), else None."""
     if not (_ages.NATIVE and lam.device.type == "cpu" and lam.dtype == torch.float32
             and lam.is_contiguous()):
         return None
@@ -85,9 +86,9 @@ def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
     starts = list(range(0, N, step))
     dtype = lam.dtype if grad is None else grad.dtype
 
-    lib = _native_prior(lam, grad, reference, offsets, precision)
+    lib = _prior_library(lam, grad, reference, offsets, precision)
     group = max(1, min(N, NATIVE_PRIOR_BYTES // (8 * lam.shape[1] * T)))
-    precision_halves = _native.halves(precision) if lib is not None else None
+    precision_halves = _native_prior.halves(precision) if lib is not None else None
 
     def run(part):
         if lib is not None:  # the whole part in C, ``group`` people at a time
@@ -95,7 +96,7 @@ def prior_pass(lam, gamma, G, reference, healthy_mean: float, precision, grad,
             size = 4 * group * lam.shape[1] * T
             work = _kernel.thread_cached("native prior", (size,), lambda: torch.empty(
                 (size,), dtype=torch.float64, device="cpu"))
-            return _native.prior_rows(
+            return _native_prior.prior_rows(
                 lib, lam[a:b], reference, offsets[a:b], float(healthy_mean),
                 precision_halves, work, None if row_sums is None else row_sums[a:b],
                 None if grad is None else grad[a:b], alpha, beta, group,
@@ -156,7 +157,7 @@ def objective_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam, gamm
     offsets = G @ gamma.to(torch.float64)
     lib = None
     if isinstance(plan, list):  # the CPU's age-major blocks (._ages)
-        lib = _native_prior(lam, grad_lam, reference, offsets, precision)
+        lib = _prior_library(lam, grad_lam, reference, offsets, precision)
     if lib is None:
         nll, grad_s, s_T = _fused_terms(lam, s, kappa_value, plan, eps, grad_lam)
         q, grad_gamma = prior_pass(lam, gamma, G, reference, healthy_mean, precision,
@@ -167,7 +168,7 @@ def objective_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam, gamm
     if want_gamma:
         row_sums = torch.empty((N, K), dtype=torch.float64, device=lam.device)
     group = max(1, min(N, NATIVE_PRIOR_BYTES // (8 * lam.shape[1] * T)))
-    halves, values = _native.halves(precision), {}
+    halves, values = _native_prior.halves(precision), {}
 
     def tail(blocks):
         people = torch.cat([
@@ -177,7 +178,7 @@ def objective_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam, gamm
         size = 4 * group * lam.shape[1] * T
         work = _kernel.thread_cached("native prior", (size,), lambda: torch.empty(
             (size,), dtype=torch.float64, device="cpu"))
-        values[blocks[0].start] = _native.prior_rows(
+        values[blocks[0].start] = _native_prior.prior_rows(
             lib, lam, reference, offsets, float(healthy_mean), halves, work, row_sums,
             grad_lam, alpha, beta, group, people=people,
         )
