@@ -123,6 +123,7 @@ EXEMPT_NAMES = {
     "latentlab.plotting.set_style": "style setter for the book's figures, no user data",
     "latentlab.plotting.new_figure": "thin wrapper of matplotlib.pyplot.subplots (its own errors)",
     "latentlab.signatures.gpu_results": "reads the repository's benchmark file; no user data",
+    "latentlab.signatures.kernel_status": _NOARG,
 }
 
 
