@@ -20,9 +20,10 @@ def _fused_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam, tail=No
     given. ``lam`` and ``s`` = σ(φ) are detached; ``plan`` is a CPU block list
     (:func:`._ages.plan`) or a chunk plan (:func:`._kernel.plan`).
 
-    ``tail(blocks)`` (CPU blocks only) runs in each worker after its blocks, on
-    the list of them (the λ prior of their people, :mod:`._centered`); ``extra``
-    is its cost per person in ages of the kernel, for splitting the blocks."""
+    ``tail(blocks)`` (CPU blocks only) runs in the worker of each task right after
+    the task's blocks, on the list of them (the λ prior of their people,
+    :mod:`._centered`); ``extra`` is its cost per person in ages of the kernel,
+    for cutting the blocks into tasks."""
     K1, T = lam.shape[1:]
     D = s.shape[1]
     device, dtype = lam.device, lam.dtype
@@ -74,8 +75,10 @@ def _fused_terms(lam, s, kappa_value: float, plan, eps: float, grad_lam, tail=No
                 grad_lam.index_copy_(0, chunk.rows, g)
         return total, n_high, grad_s
 
-    blocks = plan if ages_layout else plan.chunks
-    results = _kernel.run_parts(run, _kernel.split(blocks, device, extra=extra))
+    if ages_layout:  # threads take tasks as they finish (their costs vary)
+        results = _kernel.run_tasks(run, _kernel.guided(plan, device, extra=extra))
+    else:
+        results = _kernel.run_parts(run, _kernel.split(plan.chunks, device, extra=extra))
     total = results[0][0]
     for r in results[1:]:
         total = total + r[0]

@@ -36,8 +36,10 @@ from typing import NamedTuple
 import torch
 
 from latentlab.signatures._workers import (  # noqa: F401  (re-exported)
+    guided,
     recycled_empty,
     run_parts,
+    run_tasks,
     split,
     thread_cached,
 )

@@ -86,23 +86,37 @@ void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
         const float *aug_t = aug + t * D * K2, *theta_t = theta + t * n;
         mm(gemm, 0, 0, D, n, K2, aug_t, K2, theta_t, ld, 0.0f, w, n);
         const int clamped = flags != NULL && flags[t];
-        if (clamped)
+        const int64_t n_after = after_counts[t];
+        if (clamped) {
             for (int64_t c = 0; c < cells; c++)
                 w[c] = w[c] < lo ? lo : (w[c] > hi ? hi : w[c]);
-        const int64_t n_after = after_counts[t];
-        for (int64_t j = 0; j < n_after; j++)
-            w[after[j]] = 1.0f;
-        if (count_high && clamped)
-            for (int64_t c = 0; c < cells; c++)
-                high += w[c] <= lo;
-        if (t == t0)
+            for (int64_t j = 0; j < n_after; j++)
+                w[after[j]] = 1.0f;
+            if (count_high)
+                for (int64_t c = 0; c < cells; c++)
+                    high += w[c] <= lo;
+        } else {
+            for (int64_t j = 0; j < n_after; j++)
+                w[after[j]] = 1.0f;
+        }
+        /* the running product and g = 1 / w in one pass */
+        if (t == t0 && want)
+            for (int64_t c = 0; c < cells; c++) {
+                const float v = w[c];
+                product[c] = v;
+                w[c] = 1.0f / v;
+            }
+        else if (t == t0)
             memcpy(product, w, sizeof(float) * cells);
+        else if (want)
+            for (int64_t c = 0; c < cells; c++) {
+                const float v = w[c];
+                product[c] *= v;
+                w[c] = 1.0f / v;
+            }
         else
             for (int64_t c = 0; c < cells; c++)
                 product[c] *= w[c];
-        if (want)
-            for (int64_t c = 0; c < cells; c++)
-                w[c] = 1.0f / w[c];
         if (want)
             for (int64_t e = ev_bounds[t]; e < ev_bounds[t + 1]; e++)
                 w[ev_cell[e]] = ev_p[e];

@@ -5,6 +5,10 @@ contiguous parts of about equal work, each run by its own Python thread with
 one torch thread (torch releases the GIL inside its kernels): no thread barrier
 per operation, and each part's buffers stay in its core's cache. The parts are
 fixed and summed in order, so results do not depend on thread scheduling.
+Where the cost of a part varies from run to run (two threads slowing each other
+on a shared machine), :func:`guided` cuts smaller and smaller tasks that the
+threads take in turn (:func:`run_tasks`): which thread runs a task then varies,
+but the tasks and their order of summation do not.
 
 A thread keeps its large work buffers between calls (:func:`thread_cached`), and
 the λ-gradient array of a fit is recycled from epoch to epoch
@@ -103,6 +107,59 @@ def split(chunks: list, device: torch.device, extra: int = 0) -> list[range]:
             bounds.append(index + 1)
     bounds.append(n_chunks)
     return [range(a, b) for a, b in pairwise(bounds) if b > a]
+
+
+def guided(chunks: list, device: torch.device, extra: int = 0) -> list[range]:
+    """Contiguous tasks over ``chunks`` (work as in :func:`split`), each about
+    1 / (2 × threads) of the work still left and at least one chunk, so that the
+    last tasks are small and the threads of :func:`run_tasks` finish together.
+    Depends only on the chunks and the number of torch threads (one task on a GPU).
+    """
+    n_chunks = len(chunks)
+    workers = (
+        1 if device.type != "cpu" else max(1, min(torch.get_num_threads(), n_chunks))
+    )
+    if workers == 1:
+        return [range(n_chunks)] if n_chunks else []
+    work = [(c.T_c + BLOCK_EXTRA_AGES + extra) * (c.stop - c.start) for c in chunks]
+    left, running, bounds = sum(work), 0, [0]
+    for index, size in enumerate(work):
+        running += size
+        if running >= left / (2 * workers):
+            bounds.append(index + 1)
+            left, running = left - running, 0
+    if bounds[-1] != n_chunks:
+        bounds.append(n_chunks)
+    return [range(a, b) for a, b in pairwise(bounds)]
+
+
+def run_tasks(fn: Callable[[range], object], tasks: list[range]) -> list:
+    """fn over the tasks, results in task order: inline for one task or one torch
+    thread, else min(threads, tasks) Python threads (1 torch thread each) that
+    take the next task as they finish one."""
+    workers = min(torch.get_num_threads(), len(tasks))
+    if workers <= 1:
+        return [fn(task) for task in tasks]
+    threads = torch.get_num_threads()
+    results: list = [None] * len(tasks)
+    taken = iter(range(len(tasks)))
+    lock = threading.Lock()
+
+    def worker(_):
+        torch.set_num_threads(1)  # this worker's OpenMP/MKL setting only
+        with torch.no_grad():  # grad mode is per thread; the kernel never needs it
+            while True:
+                with lock:
+                    index = next(taken, None)
+                if index is None:
+                    return
+                results[index] = fn(tasks[index])
+
+    try:
+        list(_pool(workers).map(worker, range(workers)))
+    finally:
+        torch.set_num_threads(threads)
+    return results
 
 
 def run_parts(fn: Callable[[range], object], parts: list[range]) -> list:
