@@ -3,6 +3,8 @@ same steps as torch operations, in float32 where it runs."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -94,6 +96,32 @@ def test_compiled_loop_with_clamp_at_some_ages(native):
     for mine, torchs, value in zip(errors[0], errors[1], reference):
         scale = abs(value) if isinstance(value, float) else float(value.abs().max())
         assert mine <= 1.5 * torchs + 1e-6 * scale
+
+
+@pytest.mark.parametrize("case", ["leaving early", "both clamps"])
+def test_portable_cells_loop_gives_the_same_bits(case, native, monkeypatch):
+    """The plain C loop over an age's cells (LATENTLAB_PORTABLE: what a compiler
+    without AVX2 builds) against the AVX2 one: every bit of the loss, the gradients
+    and the clamp count, with blocks of 1-23 people (vector tails)."""
+    if case == "leaving early":
+        E, event, lam, phi = _problem(9, rng=11)
+    else:
+        E, event, lam, phi = _problem(12, N=19, rng=7)
+        phi = phi + np.linspace(-20.0, 24.0, 12)
+    portable, status = _native._load(("LATENTLAB_PORTABLE",))
+    assert portable is not None, status
+    results = []
+    for lib in (native, portable):
+        monkeypatch.setitem(_native._STATE, "lib", lib)
+        for chunk in (1, 5, 23):
+            with warnings.catch_warnings(record=True) as record:
+                warnings.simplefilter("always")
+                loss, *grads = _loss_and_grads(lam, phi, 1.0, E, event, True, chunk)
+            results.append((loss, grads, [str(r.message) for r in record]))
+    assert results[0][2] == [] if case == "leaving early" else results[0][2]
+    for (l1, g1, w1), (l2, g2, w2) in zip(results[:3], results[3:]):
+        assert l1 == l2 and w1 == w2
+        assert all(torch.equal(a, b) for a, b in zip(g1, g2))
 
 
 def test_compiled_loop_agrees_with_float64_reference(native):

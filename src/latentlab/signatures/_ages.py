@@ -5,7 +5,8 @@ Plan (:func:`plan`, cached like :func:`._kernel.plan`): people are sorted by
 their last at-risk age and cut into blocks of n; per block, its events sorted
 by age and its (person, disease) pairs that leave the risk set before the
 block's last age, sorted by E, so that the cells after E at age t are a prefix
-of that list (memory: one index per pair, not per cell).
+of that list (memory: one index per pair, not per cell); for the C loop, the
+block's E as a (D, n) int16 array (it masks the cells after E as it passes).
 
 Layout: the block's θ = softmax(λ) is held as (K1 + 1, T, n) (one blocked 2-D
 transpose of its rows of λ), whose last signature row is 1, and κσ(φ) as
@@ -33,6 +34,8 @@ from latentlab.signatures import _kernel, _native
 #: Run the per-age loop in C where :mod:`._native` compiled it (float32 on a CPU);
 #: tests switch it off to compare with the torch operations.
 NATIVE = True
+#: Largest T of the C loop (it reads the blocks' E as int16).
+EXIT_AGE_MAX = 32767
 
 
 class Block(NamedTuple):
@@ -55,8 +58,8 @@ class Block(NamedTuple):
     after_counts: list
     ev_cells: list  # per age: ev_cell[a:b] (a view) or None
     after_cells: list  # per age: after[:count] (a view) or None
-    ev_bounds_t: torch.Tensor  # ev_bounds and after_counts as int64 tensors (C loop)
-    after_counts_t: torch.Tensor
+    ev_bounds_t: torch.Tensor  # ev_bounds as an int64 tensor (C loop)
+    exit_age: torch.Tensor | None  # (D, n) int16 E of the block's pairs (C loop)
 
 
 def plan(E: torch.Tensor, event: torch.Tensor, block: int, n_times: int) -> list:
@@ -70,6 +73,7 @@ def _build(E: torch.Tensor, event: torch.Tensor, block: int, T: int) -> list:
     last = E.max(dim=1).values if D else torch.zeros_like(E[:, 0])
     order = torch.argsort(last, descending=True, stable=True)
     identity = bool(torch.equal(order, torch.arange(N, device=E.device)))
+    small = T <= EXIT_AGE_MAX  # E fits the C loop's int16 exit ages
     blocks = []
     for start in range(0, N, block):
         stop = min(start + block, N)
@@ -95,7 +99,7 @@ def _build(E: torch.Tensor, event: torch.Tensor, block: int, T: int) -> list:
             Block(start, stop, rows, T_c, ev_cell, t * n + i, d * T + t,
                   ev_bounds, after, after_counts, ev_cells, after_cells,
                   torch.tensor(ev_bounds, dtype=torch.int64, device=E.device),
-                  torch.tensor(after_counts, dtype=torch.int64, device=E.device))
+                  E_b.t().to(torch.int16).contiguous() if small else None)
         )
     return blocks
 
@@ -214,7 +218,9 @@ def block_terms(
     T_c, n = block.T_c, block.stop - block.start
     w, _, theta_all, grad_theta = buffers.view(n)
     K1, T = theta_all.shape[0] - 1, theta_all.shape[1]
-    lib = _native.library() if NATIVE and w.dtype == torch.float32 else None
+    lib = None
+    if NATIVE and w.dtype == torch.float32 and block.exit_age is not None:
+        lib = _native.library()
     theta = None if lib is None else _native.block_theta(lib, lam, block, theta_all)
     if theta is None:
         theta = _theta(theta_all, lam, block.rows)

@@ -9,7 +9,8 @@
    For ages t in [t0, t1) of one block of n people:
      w = aug[t] theta[:, t, :]             (D x n; aug holds -kappa sigma and 1)
      clamp w to [lo, hi] where flags[t] (eps and 1 - eps as float32); w = 1
-     for the pairs after E; count w <= lo (clamped ages, count_high);
+     for the pairs after E (exit_age < t, exit_age the (D x n) E of the
+     block); count w <= lo (clamped ages, count_high);
      product = w (t0) or product * w
    and, for the events of these ages (computed first),
      pi = sum_k theta kappa sigma, clamped where clamp;
@@ -20,12 +21,18 @@
      grad_s[t] += theta[:K1, t, :] g^T
    The caller takes the log of product after the call (once per group of ages).
 
+   The pass over the cells of an age uses AVX2 where the compiler targets it
+   (LATENTLAB_PORTABLE forces the plain loop, for tests); both round alike.
    BLAS: gemm is a Fortran sgemm_; its integer arguments point to int64
    values, so an LP64 and an ILP64 sgemm_ read the same numbers (little-endian).
 */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__AVX2__) && !defined(LATENTLAB_PORTABLE)
+#include <immintrin.h>
+#define CELLS_AVX2 1
+#endif
 
 typedef void (*gemm_fn)(const char *, const char *, const void *, const void *,
                         const void *, const float *, const float *, const void *,
@@ -41,7 +48,7 @@ static void mm(gemm_fn gemm, int ta, int tb, int64_t m, int64_t n, int64_t k,
     gemm(&b, &a, &n, &m, &k, &one, B, &ldb, A, &lda, &beta, C, &ldc);
 }
 
-int latentlab_native_version(void) { return 1; }
+int latentlab_native_version(void) { return 2; }
 
 /* Row-major C = A B for a load-time check of the BLAS found. */
 void latentlab_mm(void *gemm, int64_t m, int64_t n, int64_t k, const float *A,
@@ -49,11 +56,59 @@ void latentlab_mm(void *gemm, int64_t m, int64_t n, int64_t k, const float *A,
     mm((gemm_fn)gemm, 0, 0, m, n, k, A, k, B, n, 0.0f, C, n);
 }
 
+/* The cells of age t, in one pass: v = w, clamped to [lo, hi] where clamped,
+   1 after E (exit_age < t); product = v (first) or product * v; where want,
+   w becomes g = 1 / v, 0 after E. Returns the number of v <= lo (where clamped
+   and count). */
+static int64_t age_cells(float *restrict w, float *restrict product,
+                         const int16_t *restrict exit_age, int64_t cells, int64_t t,
+                         int first, int want, int clamped, int count, float lo,
+                         float hi) {
+    int64_t high = 0, c = 0;
+#ifdef CELLS_AVX2
+    const __m256 one = _mm256_set1_ps(1.0f), lo8 = _mm256_set1_ps(lo),
+                 hi8 = _mm256_set1_ps(hi);
+    const __m256i age = _mm256_set1_epi32((int32_t)t);
+    for (; c + 8 <= cells; c += 8) {
+        __m256 v = _mm256_loadu_ps(w + c);
+        if (clamped) {
+            v = _mm256_blendv_ps(v, lo8, _mm256_cmp_ps(v, lo8, _CMP_LT_OQ));
+            v = _mm256_blendv_ps(v, hi8, _mm256_cmp_ps(v, hi8, _CMP_GT_OQ));
+        }
+        const __m128i exit8 = _mm_loadu_si128((const __m128i *)(exit_age + c));
+        const __m256 after = _mm256_castsi256_ps(
+            _mm256_cmpgt_epi32(age, _mm256_cvtepi16_epi32(exit8)));
+        v = _mm256_blendv_ps(v, one, after);
+        if (clamped && count)
+            high += __builtin_popcount(
+                _mm256_movemask_ps(_mm256_cmp_ps(v, lo8, _CMP_LE_OQ)));
+        const __m256 p = first ? v : _mm256_mul_ps(_mm256_loadu_ps(product + c), v);
+        _mm256_storeu_ps(product + c, p);
+        if (want)
+            _mm256_storeu_ps(w + c, _mm256_andnot_ps(after, _mm256_div_ps(one, v)));
+    }
+#endif
+    for (; c < cells; c++) {
+        float v = w[c];
+        if (clamped)
+            v = v < lo ? lo : (v > hi ? hi : v);
+        const int after = exit_age[c] < t;
+        if (after)
+            v = 1.0f;
+        if (clamped && count)
+            high += v <= lo;
+        product[c] = first ? v : product[c] * v;
+        if (want)
+            w[c] = after ? 0.0f : 1.0f / v;
+    }
+    return high;
+}
+
 void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
                 int64_t n, int64_t K1, const float *restrict aug,
                 const float *restrict theta, float *restrict w,
-                float *restrict product, const int64_t *after,
-                const int64_t *after_counts, const int64_t *ev_cell,
+                float *restrict product, const int16_t *restrict exit_age,
+                const int64_t *ev_cell,
                 const int64_t *ev_bounds, const int64_t *ev_theta,
                 const int64_t *ev_s, const float *restrict s_flat,
                 float *restrict ev_p, const uint8_t *flags, int clamp, float lo,
@@ -86,44 +141,12 @@ void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
         const float *aug_t = aug + t * D * K2, *theta_t = theta + t * n;
         mm(gemm, 0, 0, D, n, K2, aug_t, K2, theta_t, ld, 0.0f, w, n);
         const int clamped = flags != NULL && flags[t];
-        const int64_t n_after = after_counts[t];
-        if (clamped) {
-            for (int64_t c = 0; c < cells; c++)
-                w[c] = w[c] < lo ? lo : (w[c] > hi ? hi : w[c]);
-            for (int64_t j = 0; j < n_after; j++)
-                w[after[j]] = 1.0f;
-            if (count_high)
-                for (int64_t c = 0; c < cells; c++)
-                    high += w[c] <= lo;
-        } else {
-            for (int64_t j = 0; j < n_after; j++)
-                w[after[j]] = 1.0f;
-        }
-        /* the running product and g = 1 / w in one pass */
-        if (t == t0 && want)
-            for (int64_t c = 0; c < cells; c++) {
-                const float v = w[c];
-                product[c] = v;
-                w[c] = 1.0f / v;
-            }
-        else if (t == t0)
-            memcpy(product, w, sizeof(float) * cells);
-        else if (want)
-            for (int64_t c = 0; c < cells; c++) {
-                const float v = w[c];
-                product[c] *= v;
-                w[c] = 1.0f / v;
-            }
-        else
-            for (int64_t c = 0; c < cells; c++)
-                product[c] *= w[c];
-        if (want)
-            for (int64_t e = ev_bounds[t]; e < ev_bounds[t + 1]; e++)
-                w[ev_cell[e]] = ev_p[e];
+        high += age_cells(w, product, exit_age, cells, t, t == t0, want, clamped,
+                          count_high, lo, hi);
         if (!want)
             continue;
-        for (int64_t j = 0; j < n_after; j++)
-            w[after[j]] = 0.0f;
+        for (int64_t e = ev_bounds[t]; e < ev_bounds[t + 1]; e++)
+            w[ev_cell[e]] = ev_p[e];
         float *grad_t = grad_theta + t * n;
         mm(gemm, 0, 0, K1, n, D, s_by_age + t * K1 * D, D, w, n, 0.0f, grad_t, ld);
         mm(gemm, 0, 1, K1, D, n, theta_t, ld, w, n, 1.0f, grad_s + t * K1 * D, D);

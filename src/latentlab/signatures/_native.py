@@ -62,12 +62,13 @@ def _cpu_signature() -> bytes:
     return "".join(list(seen)[: len(wanted)]).encode() or platform.processor().encode()
 
 
-def _compile(compiler: str) -> Path:
-    """The shared library for this source, compiler and machine (built once)."""
+def _compile(compiler: str, defines: tuple = ()) -> Path:
+    """The shared library for this source, compiler and machine (built once);
+    ``defines``: macros for variants (tests)."""
     source = SOURCE.read_bytes()
     key = hashlib.sha256(
         source + compiler.encode() + platform.machine().encode() + _cpu_signature()
-        + sys.platform.encode()
+        + sys.platform.encode() + " ".join(defines).encode()
     ).hexdigest()[:16]
     suffix = ".dll" if sys.platform == "win32" else ".so"
     for folder in (_cache_dir(), Path(tempfile.gettempdir()) / "latentlab"):
@@ -80,7 +81,8 @@ def _compile(compiler: str) -> Path:
             continue
         partial = folder / f".{target.name}.{os.getpid()}.{threading.get_ident()}"
         for extra in (["-march=native"], []):  # some compilers lack -march=native
-            command = [compiler, *FLAGS, *extra, str(SOURCE), "-o", str(partial)]
+            command = [compiler, *FLAGS, *extra, *(f"-D{d}" for d in defines),
+                       str(SOURCE), "-o", str(partial)]
             command.append("-lm")
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode == 0:
@@ -108,7 +110,7 @@ def _sgemm() -> int | None:
     return _symbol("sgemm_")
 
 
-def _load():
+def _load(defines: tuple = ()):
     if os.environ.get("LATENTLAB_NATIVE", "1") == "0":
         return None, "switched off (LATENTLAB_NATIVE=0)"
     gemm = _sgemm()
@@ -118,14 +120,14 @@ def _load():
     if compiler is None:
         return None, "no C compiler found (torch operations used)"
     try:
-        lib = ctypes.CDLL(str(_compile(compiler)))
+        lib = ctypes.CDLL(str(_compile(compiler, defines)))
     except OSError as error:
         return None, f"not compiled: {error} (torch operations used)"
     P, I64, I, F = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_float
     lib.latentlab_mm.argtypes = [P, I64, I64, I64, P, P, P]
     lib.latentlab_mm.restype = None
     lib.block_ages.argtypes = (
-        [P] + [I64] * 6 + [P] * 12 + [P, I, F, F, I, P, P, I] + [P] * 4
+        [P] + [I64] * 6 + [P] * 11 + [P, I, F, F, I, P, P, I] + [P] * 4
     )
     lib.block_ages.restype = None
     D64 = ctypes.c_double
@@ -233,8 +235,7 @@ def block_ages(lib, buffers, theta_all, f, block, flags, eps: float, levels: int
         lib.block_ages(
             lib.gemm, t0, min(T_c, t0 + group), T, D, n, K1, f.aug.data_ptr(),
             theta_all.data_ptr(), w.data_ptr(), product.data_ptr(),
-            block.after.data_ptr(), block.after_counts_t.data_ptr(),
-            block.ev_cell.data_ptr(), block.ev_bounds_t.data_ptr(),
+            block.exit_age.data_ptr(), block.ev_cell.data_ptr(), block.ev_bounds_t.data_ptr(),
             block.ev_theta.data_ptr(), block.ev_s.data_ptr(), f.flat.data_ptr(),
             ev_p.data_ptr(), _address(flag_t),
             int(clamp), bounds[0], bounds[1], int(count_high), n_high.data_ptr(),
