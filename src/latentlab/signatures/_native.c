@@ -168,6 +168,33 @@ void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
     *ev_total += events;
 }
 
+/* Sums in float64 over 8 interleaved partial sums (c mod 8, the tail in the
+   first), added pairwise at the end: the same order on every machine, and
+   additions that do not wait on each other (a single running sum would). */
+static double dot(const double *restrict x, const double *restrict y, int64_t m) {
+    double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    int64_t c = 0;
+    for (; c + 8 <= m; c += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += x[c + j] * y[c + j];
+    for (; c < m; c++)
+        acc[0] += x[c] * y[c];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+           ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+static double sum(const double *restrict x, int64_t m) {
+    double acc[8] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+    int64_t c = 0;
+    for (; c + 8 <= m; c += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += x[c + j];
+    for (; c < m; c++)
+        acc[0] += x[c];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+           ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 typedef void (*dgemm_fn)(const char *, const char *, const void *, const void *,
                          const void *, const double *, const double *, const void *,
                          const double *, const void *, const double *, double *,
@@ -244,20 +271,13 @@ double prior_rows(void *dgemm_ptr, int64_t m, const int64_t *people, int64_t K,
             if (hs > h)
                 out[h] = U[q * hs + h];
         }
-        double part = 0.0;
-        for (int64_t c = 0; c < cells; c++)
-            part += delta[c] * solved[c];
-        value += part;
+        value += dot(delta, solved, cells);
         for (int64_t i = 0; i < size; i++) {
             const int64_t p = people ? people[start + i] : start + i;
             const double *s = solved + i * per;
             if (row_sums)
-                for (int64_t k = 0; k < K; k++) {
-                    double total = 0.0;
-                    for (int64_t t = 0; t < T; t++)
-                        total += s[k * T + t];
-                    row_sums[p * K + k] = total;
-                }
+                for (int64_t k = 0; k < K; k++)
+                    row_sums[p * K + k] = sum(s + k * T, T);
             if (!grad)
                 continue;
             float *g = grad + p * per;
