@@ -261,11 +261,21 @@ def test_compiled_softmax_and_write_back(native):
     rows = torch.randperm(N, generator=torch.Generator().manual_seed(1))[:n]
     for block_rows, people in ((slice(5, 5 + n), lam[5 : 5 + n]), (rows, lam[rows])):
         block = _ages.Block(0, n, block_rows, T, *([None] * 10))
-        theta = _native.block_theta(native, lam, block, theta_all)
+        theta, none_low, none_high = _native.block_theta(native, lam, block, theta_all)
+        assert none_low is None and none_high is None
         # torch's float32 softmax rounds x − max the same way; exp differs by ≤ 2 ulp
         expected = torch.softmax(people, dim=1).permute(1, 2, 0)
         torch.testing.assert_close(theta, expected, rtol=3e-7, atol=1e-37)
         assert bool((theta_all[K1] == 1).all())
+        # the clamp check's bounds per age: least Σ_k θ low_k, largest Σ_k θ high_k
+        low, high = torch.rand(K1, T, 1), torch.rand(K1, T, 1)
+        _, low_min, high_max = _native.block_theta(native, lam, block, theta_all, low,
+                                                   high)
+        torch.testing.assert_close(low_min, (theta * low).sum(0).amin(1))
+        torch.testing.assert_close(high_max, (theta * high).sum(0).amax(1))
+        _, only_low, none_high = _native.block_theta(native, lam, block, theta_all, low)
+        assert none_high is None and torch.equal(only_low, low_min)
+        torch.testing.assert_close(theta_all[:K1], expected, rtol=3e-7, atol=1e-37)
         grad_theta = torch.randn(K1, T, n)
         grad_lam = torch.full((N, K1, T), float("nan"))
         block = block._replace(T_c=6)

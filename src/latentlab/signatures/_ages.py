@@ -181,33 +181,29 @@ def _theta(theta_all: torch.Tensor, lam: torch.Tensor, rows) -> torch.Tensor:
     return theta
 
 
-def _clamp_ages(theta, f: Factors, eps: float, T_c: int) -> list | None:
+def _clamp_ages(theta, f: Factors, eps: float, T_c: int, low_min=None,
+                high_max=None) -> list | None:
     """Per age: can the clamp bind for someone in the block? (None: nowhere).
 
     Σ_k θ_k min_d κσ(φ_k) ≤ π ≤ Σ_k θ_k max_d κσ(φ_k); a margin of eps keeps
-    the rounding of the products on the safe side."""
+    the rounding of the products on the safe side. ``low_min`` and ``high_max``:
+    these bounds per age where the C softmax formed them."""
     flags = None
     if f.low is not None:
-        bound = (theta[:, :T_c] * f.low[:, :T_c]).sum(dim=0).amin(dim=1)
-        flags = bound < 2 * eps
+        if low_min is None:
+            low_min = (theta[:, :T_c] * f.low[:, :T_c]).sum(dim=0).amin(dim=1)
+        flags = low_min[:T_c] < 2 * eps
     if f.high is not None:
-        bound = (theta[:, :T_c] * f.high[:, :T_c]).sum(dim=0).amax(dim=1)
-        flags = bound > 1 - 2 * eps if flags is None else flags | (bound > 1 - 2 * eps)
+        if high_max is None:
+            high_max = (theta[:, :T_c] * f.high[:, :T_c]).sum(dim=0).amax(dim=1)
+        upper = high_max[:T_c] > 1 - 2 * eps
+        flags = upper if flags is None else flags | upper
     return None if flags is None or not bool(flags.any()) else flags.tolist()
 
 
-def block_terms(
-    buffers: Buffers,
-    lam: torch.Tensor,
-    f: Factors,
-    block: Block,
-    eps: float,
-    levels: int,
-    clamp: bool,
-    count_high: bool,
-    grad_s: torch.Tensor | None,
-    grad_lam: torch.Tensor | None,
-):
+def block_terms(buffers: Buffers, lam: torch.Tensor, f: Factors, block: Block,
+                eps: float, levels: int, clamp: bool, count_high: bool,
+                grad_s: torch.Tensor | None, grad_lam: torch.Tensor | None):
     """NLL of one block (0-d float64) and the number of cells at the upper clamp
     (or None); writes ∂(−ℓ)/∂λ of its people into ``grad_lam`` (N, K1, T) and
     adds ∂(−ℓ)/∂(κσ(φ)) to ``grad_s`` (T, K1, D) when they are given.
@@ -221,19 +217,16 @@ def block_terms(
     lib = None
     if NATIVE and w.dtype == torch.float32 and block.exit_age is not None:
         lib = _native.library()
-    theta = None if lib is None else _native.block_theta(lib, lam, block, theta_all)
-    if theta is None:
-        theta = _theta(theta_all, lam, block.rows)
-    flags = _clamp_ages(theta, f, eps, T_c) if clamp else None
-    if lib is not None:
-        total, n_high = _native.block_ages(
-            lib, buffers, theta_all, f, block, flags, eps, levels, clamp, count_high,
-            grad_s,
-        )
-    else:
-        total, n_high = _torch_ages(
-            buffers, theta, f, block, flags, eps, levels, clamp, count_high, grad_s
-        )
+    done = None
+    if lib is not None:  # θ in C, with the bounds of the clamp check where wanted
+        done = _native.block_theta(lib, lam, block, theta_all, *(
+            (f.low, f.high) if clamp else (None, None)))
+    theta, low_min, high_max = done or (_theta(theta_all, lam, block.rows), None, None)
+    flags = _clamp_ages(theta, f, eps, T_c, low_min, high_max) if clamp else None
+    steps = (buffers, theta_all if lib is not None else theta, f, block, flags, eps,
+             levels, clamp, count_high, grad_s)
+    total, n_high = (_native.block_ages(lib, *steps) if lib is not None
+                     else _torch_ages(*steps))
     if grad_s is None or (
         lib is not None and _native.block_grad_lam(lib, grad_theta, block, grad_lam)
     ):

@@ -320,14 +320,41 @@ static inline float exp_nonpositive(float v) {
 
 #define PEOPLE 16 /* people per group: one cache line of the (K1, T, n) arrays */
 
+/* bound[t] = min (or max, where upper) of bound[t] and sum_k theta[k, t] s[k, t]
+   (work: T floats). */
+static void bound_ages(const float *restrict theta, const float *restrict s,
+                       int64_t K1, int64_t T, float *restrict work,
+                       float *restrict bound, int upper) {
+    for (int64_t t = 0; t < T; t++)
+        work[t] = theta[t] * s[t];
+    for (int64_t k = 1; k < K1; k++)
+        for (int64_t t = 0; t < T; t++)
+            work[t] += theta[k * T + t] * s[k * T + t];
+    for (int64_t t = 0; t < T; t++) {
+        const float b = work[t];
+        if (upper ? b > bound[t] : b < bound[t])
+            bound[t] = b;
+    }
+}
+
 /* theta = softmax over signatures of lam's rows (rows[i], or start + i where rows
    is NULL; each K1 x T), written as (K1 + 1, T, n) with a last row of 1;
    PEOPLE people at a time through local (PEOPLE, K1 T), so that each cache
-   line of theta is written once, whole. */
+   line of theta is written once, whole. Where low (K1 x T) is given,
+   low_min[t] = min over the people of sum_k theta_k low_k at age t; where high
+   is given, high_max[t] the max of sum_k theta_k high_k (bounds on pi). */
 void block_theta(const float *restrict lam, const int64_t *rows, int64_t start,
                  int64_t n, int64_t K1, int64_t T, float *restrict theta,
-                 float *restrict local) {
+                 float *restrict local, const float *restrict low,
+                 const float *restrict high, float *restrict low_min,
+                 float *restrict high_max) {
     float top[T], total[T];
+    for (int64_t t = 0; t < T; t++) {
+        if (low)
+            low_min[t] = INFINITY;
+        if (high)
+            high_max[t] = -INFINITY;
+    }
     for (int64_t i0 = 0; i0 < n; i0 += PEOPLE) {
         const int64_t size = i0 + PEOPLE < n ? PEOPLE : n - i0;
         for (int64_t j = 0; j < size; j++) {
@@ -349,6 +376,10 @@ void block_theta(const float *restrict lam, const int64_t *rows, int64_t start,
             for (int64_t k = 0; k < K1; k++)
                 for (int64_t t = 0; t < T; t++)
                     e[k * T + t] /= total[t];
+            if (low)
+                bound_ages(e, low, K1, T, total, low_min, 0);
+            if (high)
+                bound_ages(e, high, K1, T, total, high_max, 1);
         }
         for (int64_t c = 0; c < K1 * T; c++) {
             float *out = theta + c * n + i0;

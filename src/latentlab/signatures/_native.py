@@ -135,7 +135,7 @@ def _load(defines: tuple = ()):
         [P, I64, P] + [I64] * 3 + [P] * 3 + [D64] + [P] * 5 + [D64, D64, I, I64]
     )
     lib.prior_rows.restype = D64
-    lib.block_theta.argtypes = [P, P] + [I64] * 4 + [P, P]
+    lib.block_theta.argtypes = [P, P] + [I64] * 4 + [P] * 6
     lib.block_theta.restype = None
     lib.block_grad_lam.argtypes = [P, P] + [I64] * 5 + [P, P]
     lib.block_grad_lam.restype = None
@@ -264,17 +264,22 @@ def _rows(block):
     return (None, rows.start) if isinstance(rows, slice) else (rows, 0)
 
 
-def block_theta(lib, lam, block, theta_all) -> torch.Tensor | None:
+def block_theta(lib, lam, block, theta_all, low=None, high=None):
     """θ = softmax(λ) of the block's people into θ's (K1 + 1, T, n) buffer in C
-    (exp within 1.4 ulp); returns the (K1, T, n) part, or None where λ is not a
+    (exp within 1.4 ulp); returns the (K1, T, n) part and, per age, the least
+    Σ_k θ_k low_k and the largest Σ_k θ_k high_k over the people (None where
+    low or high, (K1, T, 1) float32, is None); or None where λ is not a
     contiguous float32 array (the caller then uses torch)."""
     K1, T, n = theta_all.shape[0] - 1, theta_all.shape[1], theta_all.shape[2]
     if not (lam.dtype == torch.float32 and lam.is_contiguous()) or T > 4096:
         return None
     rows, start = _rows(block)
+    bounds = [None if x is None else torch.empty((T,), dtype=torch.float32, device="cpu")
+              for x in (low, high)]
     lib.block_theta(lam.data_ptr(), _address(rows), start, n, K1, T,
-                    theta_all.data_ptr(), _local(K1 * T).data_ptr())
-    return theta_all[:K1]
+                    theta_all.data_ptr(), _local(K1 * T).data_ptr(),
+                    _address(low), _address(high), *map(_address, bounds))
+    return theta_all[:K1], bounds[0], bounds[1]
 
 
 def block_grad_lam(lib, grad_theta, block, grad_lam) -> bool:
