@@ -232,11 +232,12 @@ def run_child(kind: str, size: dict, n_epochs: int, threads: int, previous: str 
 #: so its time is summed over the threads (thread-seconds).
 PARTS = [
     ("latentlab.signatures._native", "block_ages",
-     ("per-age loop in C: three products per age, clamp, cells after E, running product, "
-      "1/w, events, softmax backward")),
-    ("latentlab.signatures._native", "block_theta", "θ = softmax(λ) per block (C)"),
+     ("per-age loop in C: three products per age, one pass over the cells (clamp, "
+      "cells after E, running product, 1/w), events, softmax backward")),
+    ("latentlab.signatures._native", "block_theta",
+     "θ = softmax(λ) per block, with the bounds on π of the clamp check (C)"),
     ("latentlab.signatures._native", "block_grad_lam", "∂/∂λ back to λ's layout (C)"),
-    ("latentlab.signatures._ages", "_clamp_ages", "bound on π: where the clamp may bind"),
+    ("latentlab.signatures._ages", "_clamp_ages", "clamp check: the ages where it may bind"),
     ("latentlab.signatures._native_prior", "prior_rows", "λ prior, float64 (C)"),
     ("latentlab.signatures._ages", "_torch_ages", "per-age loop as torch operations (fallback)"),
     ("latentlab.signatures._ages", "_theta", "θ = softmax(λ) per block (torch, fallback)"),

@@ -250,11 +250,13 @@ def test_precision_halves_rebuild_the_product():
         assert float((rebuilt - expected).abs().max()) <= 1e-9 * float(expected.abs().max())
 
 
-def test_compiled_softmax_and_write_back(native):
+@pytest.mark.parametrize("K1, T, n, T_c", [(5, 9, 17, 6), (4, 8, 33, 8), (3, 8, 16, 8)])
+def test_compiled_softmax_and_write_back(native, K1, T, n, T_c):
     """θ of the C softmax (its own exp) against torch.softmax, for people given as
     a slice and as an index, with λ spread far enough that exp underflows; and
-    ∂/∂λ written back into the right rows with zeros after T_c."""
-    N, K1, T, n = 40, 5, 9, 17
+    ∂/∂λ written back into the right rows with zeros after T_c (shapes with and
+    without the 8 × 8 transpositions: groups of 16 people, K1 T a multiple of 8)."""
+    N = 40
     lam = torch.randn(N, K1, T, generator=torch.Generator().manual_seed(0)) * 30
     lam[3, 2] = 200.0  # the other signatures of person 3 underflow
     theta_all = torch.empty(K1 + 1, T, n)
@@ -278,11 +280,11 @@ def test_compiled_softmax_and_write_back(native):
         torch.testing.assert_close(theta_all[:K1], expected, rtol=3e-7, atol=1e-37)
         grad_theta = torch.randn(K1, T, n)
         grad_lam = torch.full((N, K1, T), float("nan"))
-        block = block._replace(T_c=6)
+        block = block._replace(T_c=T_c)
         assert _native.block_grad_lam(native, grad_theta, block, grad_lam)
         written = grad_lam[block_rows]
-        torch.testing.assert_close(written[:, :, :6], grad_theta[:, :6].permute(2, 0, 1))
-        assert bool((written[:, :, 6:] == 0).all())
+        assert torch.equal(written[:, :, :T_c], grad_theta[:, :T_c].permute(2, 0, 1))
+        assert bool((written[:, :, T_c:] == 0).all())
         untouched = torch.ones(N, dtype=torch.bool)
         untouched[block_rows] = False
         assert bool(grad_lam[untouched].isnan().all())
