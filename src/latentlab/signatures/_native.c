@@ -104,6 +104,16 @@ static int64_t age_cells(float *restrict w, float *restrict product,
     return high;
 }
 
+/* out[i] = sum over k < K1 of a[k step + i] b[k step + i], i < m, k in order. */
+static void weighted_rows(const float *restrict a, const float *restrict b, int64_t K1,
+                          int64_t step, int64_t m, float *restrict out) {
+    for (int64_t i = 0; i < m; i++)
+        out[i] = a[i] * b[i];
+    for (int64_t k = 1; k < K1; k++)
+        for (int64_t i = 0; i < m; i++)
+            out[i] += a[k * step + i] * b[k * step + i];
+}
+
 void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
                 int64_t n, int64_t K1, const float *restrict aug,
                 const float *restrict theta, float *restrict w,
@@ -151,11 +161,7 @@ void block_ages(void *gemm_ptr, int64_t t0, int64_t t1, int64_t T, int64_t D,
         mm(gemm, 0, 0, K1, n, D, s_by_age + t * K1 * D, D, w, n, 0.0f, grad_t, ld);
         mm(gemm, 0, 1, K1, D, n, theta_t, ld, w, n, 1.0f, grad_s + t * K1 * D, D);
         /* softmax backward in place: theta (g - sum_k theta g) */
-        for (int64_t i = 0; i < n; i++)
-            scratch[i] = theta_t[i] * grad_t[i];
-        for (int64_t k = 1; k < K1; k++)
-            for (int64_t i = 0; i < n; i++)
-                scratch[i] += theta_t[k * ld + i] * grad_t[k * ld + i];
+        weighted_rows(theta_t, grad_t, K1, ld, n, scratch);
         for (int64_t k = 0; k < K1; k++) {
             float *g = grad_t + k * ld;
             const float *th = theta_t + k * ld;
@@ -325,11 +331,7 @@ static inline float exp_nonpositive(float v) {
 static void bound_ages(const float *restrict theta, const float *restrict s,
                        int64_t K1, int64_t T, float *restrict work,
                        float *restrict bound, int upper) {
-    for (int64_t t = 0; t < T; t++)
-        work[t] = theta[t] * s[t];
-    for (int64_t k = 1; k < K1; k++)
-        for (int64_t t = 0; t < T; t++)
-            work[t] += theta[k * T + t] * s[k * T + t];
+    weighted_rows(theta, s, K1, T, T, work);
     for (int64_t t = 0; t < T; t++) {
         const float b = work[t];
         if (upper ? b > bound[t] : b < bound[t])
