@@ -235,7 +235,8 @@ def block_ages(lib, buffers, theta_all, f, block, flags, eps: float, levels: int
         lib.block_ages(
             lib.gemm, t0, min(T_c, t0 + group), T, D, n, K1, f.aug.data_ptr(),
             theta_all.data_ptr(), w.data_ptr(), product.data_ptr(),
-            block.exit_age.data_ptr(), block.ev_cell.data_ptr(), block.ev_bounds_t.data_ptr(),
+            block.exit_age.data_ptr(), block.ev_cell.data_ptr(),
+            block.ev_bounds_t.data_ptr(),
             block.ev_theta.data_ptr(), block.ev_s.data_ptr(), f.flat.data_ptr(),
             ev_p.data_ptr(), _address(flag_t),
             int(clamp), bounds[0], bounds[1], int(count_high), n_high.data_ptr(),
@@ -274,8 +275,8 @@ def block_theta(lib, lam, block, theta_all, low=None, high=None):
     if not (lam.dtype == torch.float32 and lam.is_contiguous()) or T > 4096:
         return None
     rows, start = _rows(block)
-    bounds = [None if x is None else torch.empty((T,), dtype=torch.float32, device="cpu")
-              for x in (low, high)]
+    bounds = [None if x is None else torch.empty((T,), dtype=torch.float32,
+                                                 device="cpu") for x in (low, high)]
     lib.block_theta(lam.data_ptr(), _address(rows), start, n, K1, T,
                     theta_all.data_ptr(), _local(K1 * T).data_ptr(),
                     _address(low), _address(high), *map(_address, bounds))

@@ -89,17 +89,26 @@ def _pool(n_workers: int) -> ThreadPoolExecutor:
 BLOCK_EXTRA_AGES = 6
 
 
+def _workers_and_work(chunks: list, device: torch.device, extra: int):
+    """(threads to use, the work of each chunk): one thread on a GPU or for one
+    chunk; on a CPU the torch threads, at most one per chunk (work only then)."""
+    workers = (
+        1 if device.type != "cpu" else max(1, min(torch.get_num_threads(), len(chunks)))
+    )
+    if workers == 1:
+        return 1, None
+    return workers, [(c.T_c + BLOCK_EXTRA_AGES + extra) * (c.stop - c.start)
+                     for c in chunks]
+
+
 def split(chunks: list, device: torch.device, extra: int = 0) -> list[range]:
     """Contiguous parts of about equal work (Σ (T_c + BLOCK_EXTRA_AGES + extra) × n
     over ``chunks``, anything with ``T_c``, ``start`` and ``stop``): one per torch
     thread on a CPU, one on a GPU."""
     n_chunks = len(chunks)
-    workers = (
-        1 if device.type != "cpu" else max(1, min(torch.get_num_threads(), n_chunks))
-    )
+    workers, work = _workers_and_work(chunks, device, extra)
     if workers == 1:
         return [range(n_chunks)]
-    work = [(c.T_c + BLOCK_EXTRA_AGES + extra) * (c.stop - c.start) for c in chunks]
     total, running, bounds = sum(work), 0, [0]
     for index, size in enumerate(work):
         running += size
@@ -116,12 +125,9 @@ def guided(chunks: list, device: torch.device, extra: int = 0) -> list[range]:
     Depends only on the chunks and the number of torch threads (one task on a GPU).
     """
     n_chunks = len(chunks)
-    workers = (
-        1 if device.type != "cpu" else max(1, min(torch.get_num_threads(), n_chunks))
-    )
+    workers, work = _workers_and_work(chunks, device, extra)
     if workers == 1:
         return [range(n_chunks)] if n_chunks else []
-    work = [(c.T_c + BLOCK_EXTRA_AGES + extra) * (c.stop - c.start) for c in chunks]
     left, running, bounds = sum(work), 0, [0]
     for index, size in enumerate(work):
         running += size
